@@ -1,0 +1,112 @@
+"""`pyglue ...`: install, status and the maintenance jobs, from a shell or a scheduler.
+
+Every command takes --database-url (default $DATABASE_URL). Bad input and
+unreachable databases get one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from pyglue import install
+from pyglue.dburl import create_engine_for
+from pyglue.errors import PyglueError
+
+Handler = Callable[[argparse.Namespace, Engine], int]
+COMMANDS: dict[str, Handler] = {}
+
+
+def _human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
+    if args.adopt:
+        install.stamp(engine, install.BASELINE)
+        print(f"stamped the existing schema as the baseline ({install.BASELINE})")
+    install.upgrade(engine, args.revision)
+    with engine.connect() as connection:
+        print(f"database at revision {install.current_revision(connection)}")
+    if args.schedule:
+        from pyglue.maintenance import schedule
+
+        for job in schedule(engine):
+            print(f"scheduled {job.job_name} ({job.schedule})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
+    state = install.status(engine)
+    print(f"PostgreSQL {state.server_version}")
+    print(f"revision: {state.current_revision or 'none'} (head {state.head_revision})")
+    print(f"pending revisions: {', '.join(state.pending) or 'none'}")
+    print(
+        f"pg_cron: {'preloaded' if state.pg_cron_available else 'not preloaded'}, "
+        f"{'installed' if state.pg_cron_installed else 'not installed'} in this database"
+    )
+    print(
+        "pg_stat_statements: "
+        f"{'available' if state.pg_stat_statements_available else 'not available'}, "
+        f"{'installed' if state.pg_stat_statements_installed else 'not installed'}"
+    )
+    print("tables:")
+    width = max((len(t.name) for t in state.tables), default=10)
+    for table in state.tables:
+        print(f"  {table.name:<{width}}  {table.rows:>12,} rows  {_human_bytes(table.total_bytes):>10}")
+    return 0
+
+
+COMMANDS["install"] = cmd_install
+COMMANDS["status"] = cmd_status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pyglue", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="postgresql:// or postgresql+psycopg:// URL (default: $DATABASE_URL)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_install = sub.add_parser("install", parents=[common], help="upgrade the database to head")
+    p_install.add_argument("--revision", default="head", help="target revision (default head)")
+    p_install.add_argument(
+        "--adopt", action="store_true", help="stamp an existing platform schema as the baseline first"
+    )
+    p_install.add_argument(
+        "--schedule", action="store_true", help="schedule the maintenance jobs when pg_cron is present"
+    )
+    sub.add_parser("status", parents=[common], help="revisions, server, extensions, table sizes")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        engine = create_engine_for(args.database_url, pool_pre_ping=False)
+        try:
+            return COMMANDS[args.command](args, engine)
+        finally:
+            engine.dispose()
+    except PyglueError as exc:
+        print(f"pyglue: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"pyglue: cannot reach the database: {reason}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

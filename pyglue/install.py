@@ -1,0 +1,179 @@
+"""Install, upgrade and inspect agentdb in a database through Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.resources import as_file, files
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, Engine, text
+
+from pyglue.errors import ConfigurationError
+
+BASELINE = "0001"
+MIN_SERVER_VERSION = 150000
+REVISION_ALIASES = {"baseline": BASELINE}
+
+
+@contextmanager
+def alembic_config(connection: Connection) -> Iterator[Config]:
+    """An Alembic Config over the migrations shipped in the package, bound to `connection`."""
+    with as_file(files("pyglue").joinpath("migrations")) as location:
+        config = Config()
+        config.set_main_option("script_location", str(location))
+        config.attributes["connection"] = connection
+        yield config
+
+
+def script_directory() -> ScriptDirectory:
+    with as_file(files("pyglue").joinpath("migrations")) as location:
+        config = Config()
+        config.set_main_option("script_location", str(location))
+        return ScriptDirectory.from_config(config)
+
+
+def head_revision() -> str:
+    head = script_directory().get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def check_server(connection: Connection) -> int:
+    """Refuse servers older than PostgreSQL 15 and databases at a revision we do not know."""
+    version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
+    if version < MIN_SERVER_VERSION:
+        raise ConfigurationError(
+            f"PostgreSQL {version // 10000} is too old: agentdb needs PostgreSQL 15 or newer"
+        )
+    revision = current_revision(connection)
+    if revision is not None:
+        try:
+            script_directory().get_revision(revision)
+        except CommandError as exc:
+            raise ConfigurationError(
+                f"the database is at revision {revision!r}, which this agentdb "
+                f"({head_revision()} at head) does not know: upgrade the pyglue package"
+            ) from exc
+    return version
+
+
+def _resolve(revision: str) -> str:
+    resolved = REVISION_ALIASES.get(revision, revision)
+    if resolved != "head" and not resolved.startswith(("+", "-")):
+        try:
+            script_directory().get_revision(resolved)
+        except CommandError as exc:
+            known = ", ".join(r.revision for r in script_directory().walk_revisions())
+            raise ConfigurationError(
+                f"unknown revision {revision!r}: use head, baseline or one of {known}"
+            ) from exc
+    return resolved
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrade to `revision` (idempotent: at that revision already, nothing runs)."""
+    target = _resolve(revision)
+    with engine.connect() as connection:
+        check_server(connection)
+        connection.commit()  # Alembic must begin its own transaction per revision
+        with alembic_config(connection) as config:
+            command.upgrade(config, target)
+        connection.commit()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    target = "base" if revision == "base" else _resolve(revision)
+    with engine.connect() as connection:
+        check_server(connection)
+        connection.commit()  # Alembic must begin its own transaction per revision
+        with alembic_config(connection) as config:
+            command.downgrade(config, target)
+        connection.commit()
+
+
+def stamp(engine: Engine, revision: str = BASELINE) -> None:
+    """Record `revision` without running it: how an existing database adopts agentdb."""
+    target = _resolve(revision)
+    with engine.connect() as connection:
+        check_server(connection)
+        connection.commit()  # Alembic must begin its own transaction per revision
+        with alembic_config(connection) as config:
+            command.stamp(config, target)
+        connection.commit()
+
+
+def pending_revisions(connection: Connection) -> list[str]:
+    current = current_revision(connection)
+    pending = [
+        r.revision for r in script_directory().iterate_revisions("head", current or "base")
+        if r.revision != current
+    ]  # fmt: skip
+    return list(reversed(pending))
+
+
+@dataclass(frozen=True)
+class TableSize:
+    name: str
+    rows: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class Status:
+    server_version: str
+    current_revision: str | None
+    head_revision: str
+    pending: list[str]
+    pg_cron_available: bool
+    pg_cron_installed: bool
+    pg_stat_statements_available: bool
+    pg_stat_statements_installed: bool
+    tables: list[TableSize]
+
+
+def status(engine: Engine) -> Status:
+    with engine.connect() as connection:
+        check_server(connection)
+        extensions = {
+            name: (installed is not None, preloaded)
+            for name, installed, preloaded in connection.execute(
+                text(
+                    "SELECT name, installed_version,"
+                    " name = ANY(string_to_array(current_setting('shared_preload_libraries'), ','))"
+                    " FROM pg_available_extensions"
+                    " WHERE name IN ('pg_cron', 'pg_stat_statements')"
+                )
+            )
+        }
+        tables = [
+            TableSize(name, int(rows), int(size))
+            for name, rows, size in connection.execute(
+                text(
+                    "SELECT c.relname, greatest(c.reltuples, 0)::bigint,"
+                    " pg_total_relation_size(c.oid)"
+                    " FROM pg_class c WHERE c.relkind IN ('r', 'p')"
+                    " AND c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
+                )
+            )
+        ]
+        return Status(
+            server_version=str(connection.execute(text("SHOW server_version")).scalar_one()),
+            current_revision=current_revision(connection),
+            head_revision=head_revision(),
+            pending=pending_revisions(connection),
+            pg_cron_available="pg_cron" in extensions and extensions["pg_cron"][1],
+            pg_cron_installed=extensions.get("pg_cron", (False, False))[0],
+            pg_stat_statements_available="pg_stat_statements" in extensions,
+            pg_stat_statements_installed=extensions.get("pg_stat_statements", (False, False))[0],
+            tables=tables,
+        )

@@ -1,0 +1,62 @@
+"""What migrations call: run pinned SQL files from `sql/`, build indexes concurrently."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from alembic import op
+
+from pyglue.sqlfiles import read_pinned
+
+INDEX_LOCK_TIMEOUT = "5s"
+
+
+def execute_script(script: str) -> None:
+    """Run a multi-statement SQL script on the migration's connection, verbatim.
+
+    The raw psycopg connection takes the text as is: no bind-parameter parsing
+    of the `:` and `%` that PL/pgSQL bodies are full of.
+    """
+    driver_connection = op.get_bind().connection.driver_connection
+    assert driver_connection is not None
+    driver_connection.execute(script)
+
+
+def run_sql_files(pins: Mapping[str, str]) -> None:
+    """Run each `sql/<name>` after checking it still has the digest the migration pinned."""
+    for name, pin in pins.items():
+        execute_script(read_pinned(name, pin))
+
+
+def create_index_concurrently(name: str, definition: str) -> None:
+    """CREATE INDEX CONCURRENTLY outside the migration transaction, under a lock_timeout.
+
+    A failed concurrent build leaves an INVALID index behind; it is dropped and
+    built again, and a valid index of the same name is left alone.
+    """
+    with op.get_context().autocommit_block():
+        bind = op.get_bind()
+        state = bind.exec_driver_sql(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %(name)s AND c.relnamespace = current_schema()::regnamespace",
+            {"name": name},
+        ).scalar()
+        if state is True:
+            return
+        if state is False:
+            bind.exec_driver_sql(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+        bind.exec_driver_sql(f"SET lock_timeout = '{INDEX_LOCK_TIMEOUT}'")
+        try:
+            bind.exec_driver_sql(f'CREATE INDEX CONCURRENTLY "{name}" {definition}')
+        finally:
+            bind.exec_driver_sql("RESET lock_timeout")
+
+
+def drop_index_concurrently(name: str) -> None:
+    with op.get_context().autocommit_block():
+        bind = op.get_bind()
+        bind.exec_driver_sql(f"SET lock_timeout = '{INDEX_LOCK_TIMEOUT}'")
+        try:
+            bind.exec_driver_sql(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+        finally:
+            bind.exec_driver_sql("RESET lock_timeout")

@@ -1,0 +1,353 @@
+"""SQLAlchemy 2 mapped classes for the platform's tables at head.
+
+Every relationship is `lazy="raise"`: touching one that the query did not load
+is an error, never a hidden query. Load with the helpers in `pyglue.queries`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+UNFINISHED_STATUSES = ("pending", "running")
+MEMORY_TYPES = ("short_term", "long_term", "episodic")
+IMPORTANCE_LEVELS = ("low", "medium", "high")
+USER_ROLES = ("user", "admin")
+
+UTC_NOW = text("timezone('utc', now())")
+GEN_UUID = text("gen_random_uuid()")
+EMPTY_JSONB = text("'{}'::jsonb")
+
+
+def _in_list(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _pk() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, primary_key=True, server_default=GEN_UUID)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime, nullable=False, server_default=UTC_NOW)
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(DateTime, nullable=False, server_default=UTC_NOW)
+
+
+agent_knowledgebases = Table(
+    "agent_knowledgebases",
+    Base.metadata,
+    Column("agent_id", Uuid, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "knowledgebase_id",
+        Uuid,
+        ForeignKey("knowledgebases.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("created_at", DateTime, nullable=False, server_default=UTC_NOW),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in_list("role", USER_ROLES), name="role"),)
+
+    id: Mapped[uuid.UUID] = _pk()
+    email: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), nullable=False, server_default="user")
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (
+        Index("ix_agents_config_gin", "configuration", postgresql_using="gin",
+              postgresql_ops={"configuration": "jsonb_path_ops"}),
+        Index("ix_agents_llm_provider", text("(configuration ->> 'llm_provider')")),
+        Index("ix_agents_llm_model", text("(configuration ->> 'llm_model')")),
+    )  # fmt: skip
+
+    id: Mapped[uuid.UUID] = _pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    configuration: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSONB
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    owner: Mapped[User] = relationship(lazy="raise")
+    tools: Mapped[list[AgentTool]] = relationship(
+        lazy="raise", back_populates="agent", order_by="AgentTool.name, AgentTool.id"
+    )
+    knowledgebases: Mapped[list[Knowledgebase]] = relationship(
+        secondary=agent_knowledgebases, lazy="raise", order_by="Knowledgebase.name"
+    )
+
+
+class AgentTool(Base):
+    __tablename__ = "agent_tools"
+
+    id: Mapped[uuid.UUID] = _pk()
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    tool_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    config: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSONB
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    agent: Mapped[Agent] = relationship(lazy="raise", back_populates="tools")
+
+
+class Knowledgebase(Base):
+    __tablename__ = "knowledgebases"
+
+    id: Mapped[uuid.UUID] = _pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    embedding_model: Mapped[str] = mapped_column(
+        String(100), nullable=False, server_default="text-embedding-3-small"
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+    __table_args__ = (
+        Index("ix_workflows_graph_gin", "graph_definition", postgresql_using="gin",
+              postgresql_ops={"graph_definition": "jsonb_path_ops"}),
+    )  # fmt: skip
+
+    id: Mapped[uuid.UUID] = _pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    graph_definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    owner: Mapped[User] = relationship(lazy="raise")
+    blocks: Mapped[list[AgentBlock]] = relationship(
+        lazy="raise", back_populates="workflow", order_by="AgentBlock.position, AgentBlock.id"
+    )
+    edges: Mapped[list[WorkflowEdge]] = relationship(
+        lazy="raise", order_by="WorkflowEdge.id", overlaps="workflow"
+    )
+
+
+class AgentBlock(Base):
+    __tablename__ = "agent_blocks"
+
+    id: Mapped[uuid.UUID] = _pk()
+    workflow_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(50), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    config: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSONB
+    )
+    sub_blocks: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=EMPTY_JSONB
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    workflow: Mapped[Workflow] = relationship(lazy="raise", back_populates="blocks")
+    agent: Mapped[Agent | None] = relationship(lazy="raise")
+
+
+class WorkflowEdge(Base):
+    __tablename__ = "workflow_edges"
+
+    id: Mapped[uuid.UUID] = _pk()
+    workflow_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    source_block_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agent_blocks.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    target_block_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agent_blocks.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    condition: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _created_at()
+
+
+def _status_check() -> CheckConstraint:
+    return CheckConstraint(_in_list("status", STATUSES), name="status")
+
+
+UNFINISHED = text(_in_list("status", UNFINISHED_STATUSES))
+
+
+class WorkflowExecution(Base):
+    __tablename__ = "workflow_executions"
+    __table_args__ = (
+        _status_check(),
+        Index("ix_workflow_exec_user_workflow_status",
+              "user_id", "workflow_id", "status", "started_at", "id"),
+        Index("ix_workflow_exec_user_workflow_started", "user_id", "workflow_id", "started_at", "id"),
+        Index("ix_workflow_exec_user_started", "user_id", "started_at", "id"),
+        Index("ix_workflow_exec_status_started", "status", "started_at",
+              postgresql_where=UNFINISHED),
+    )  # fmt: skip
+
+    id: Mapped[uuid.UUID] = _pk()
+    workflow_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    session_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    input_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    output_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=UTC_NOW, index=True
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    workflow: Mapped[Workflow] = relationship(lazy="raise")
+
+
+class AgentExecution(Base):
+    __tablename__ = "agent_executions"
+    __table_args__ = (
+        _status_check(),
+        Index("ix_agent_exec_user_agent_started", "user_id", "agent_id", "started_at", "id"),
+        Index("ix_agent_exec_user_started", "user_id", "started_at", "id"),
+        Index("ix_agent_exec_session_status", "session_id", "status"),
+        Index("ix_agent_exec_status_started", "status", "started_at",
+              postgresql_where=UNFINISHED),
+    )  # fmt: skip
+
+    id: Mapped[uuid.UUID] = _pk()
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    workflow_execution_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("workflow_executions.id", ondelete="SET NULL"), index=True
+    )
+    session_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    input_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    output_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=UTC_NOW, index=True
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    agent: Mapped[Agent] = relationship(lazy="raise")
+    metrics: Mapped[ExecutionMetrics | None] = relationship(
+        lazy="raise", uselist=False, back_populates="execution"
+    )
+
+
+class ExecutionMetrics(Base):
+    __tablename__ = "execution_metrics"
+
+    id: Mapped[uuid.UUID] = _pk()
+    execution_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agent_executions.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    llm_call_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    completion_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0")
+    )
+    total_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 6), nullable=False, server_default=text("0"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    execution: Mapped[AgentExecution] = relationship(lazy="raise", back_populates="metrics")
+
+
+class AgentMemory(Base):
+    __tablename__ = "agent_memories"
+    __table_args__ = (
+        CheckConstraint(_in_list("type", MEMORY_TYPES), name="type"),
+        CheckConstraint(_in_list("importance", IMPORTANCE_LEVELS), name="importance"),
+    )
+
+    id: Mapped[uuid.UUID] = _pk()
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    session_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    type: Mapped[str] = mapped_column(String(20), nullable=False)
+    importance: Mapped[str] = mapped_column(String(10), nullable=False, server_default="medium")
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    access_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    last_accessed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    agent: Mapped[Agent] = relationship(lazy="raise")
