@@ -44,15 +44,15 @@ class ShapeCache:
     """Statement text -> shape, memoized: SQLAlchemy hands back the same strings."""
 
     def __init__(self, max_entries: int = MAX_CACHED) -> None:
-        self._cache: dict[str, str] = {}
+        self.cache: dict[str, str] = {}
         self._max = max_entries
 
     def __call__(self, statement: str) -> str:
-        shape = self._cache.get(statement)
+        shape = self.cache.get(statement)
         if shape is None:
             shape = normalize(statement)
-            if len(self._cache) >= self._max:
+            if len(self.cache) >= self._max:
                 # oldest insertion first: dicts keep insertion order
-                del self._cache[next(iter(self._cache))]
-            self._cache[statement] = shape
+                del self.cache[next(iter(self.cache))]
+            self.cache[statement] = shape
         return shape

@@ -36,12 +36,13 @@ def bin_upper_ms(index: int) -> float:
 
 
 class Bucket:
-    """What one minute (or hour) of one series saw."""
+    """What one minute (span 1) or one hour (span 60) of one series saw; start in minutes."""
 
-    __slots__ = ("count", "hist", "max_ms", "slow", "start", "total_ms")
+    __slots__ = ("count", "hist", "max_ms", "slow", "span", "start", "total_ms")
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, span: int = 1) -> None:
         self.start = start
+        self.span = span
         self.count = 0
         self.total_ms = 0.0
         self.max_ms = 0.0
@@ -57,9 +58,16 @@ class Bucket:
         for index, n in other.hist.items():
             hist[index] = hist.get(index, 0) + n
 
+    def within(self, first: int) -> bool:
+        """Does the bucket overlap the window that starts after minute `first`?"""
+        return self.start + self.span - 1 > first
+
+
+WINDOW_MINUTES = {"1h": 60, "24h": 1440}
+
 
 class Series:
-    """The minute and hour buckets of one shape."""
+    """The minute buckets (last hour) and hour buckets (last day) of one shape."""
 
     __slots__ = ("current", "hours", "minutes")
 
@@ -68,51 +76,63 @@ class Series:
         self.hours: deque[Bucket] = deque()
         self.current: Bucket | None = None
 
-    def add(self, ms: float, index: int, slow: bool, minute: int) -> None:
-        bucket = self.current
-        if bucket is None or bucket.start != minute:
-            bucket = self._roll(minute)
-        bucket.count += 1
-        bucket.total_ms += ms
-        if ms > bucket.max_ms:
-            bucket.max_ms = ms
-        hist = bucket.hist
-        hist[index] = hist.get(index, 0) + 1
-        if slow:
-            bucket.slow += 1
-
-    def _roll(self, minute: int) -> Bucket:
+    def roll(self, minute: int) -> tuple[Bucket, Bucket | None]:
+        """The bucket of `minute`, made current, and the bucket it replaced (now closed)."""
         current = self.current
         if current is not None and minute < current.start:
-            return current  # the wall clock stepped back: keep filling the newest bucket
+            return current, None  # the wall clock stepped back: keep filling the newest bucket
         self.prune(minute)
         bucket = Bucket(minute)
         self.minutes.append(bucket)
         self.current = bucket
-        return bucket
+        return bucket, current
 
     def prune(self, minute: int) -> None:
         """Fold minute buckets older than an hour into hours; drop hours older than a day."""
         minutes, hours = self.minutes, self.hours
         while minutes and minutes[0].start <= minute - 60:
             old = minutes.popleft()
-            hour = old.start // 60
+            hour = old.start - old.start % 60
             if not hours or hours[-1].start != hour:
-                hours.append(Bucket(hour))
+                hours.append(Bucket(hour, 60))
             hours[-1].merge(old)
-        while hours and hours[0].start * 60 + 59 <= minute - 1440:
+            if old is self.current:
+                self.current = None
+        while hours and not hours[0].within(minute - 1440):
             hours.popleft()
-        if self.current is not None and (not minutes or minutes[-1] is not self.current):
-            self.current = None
 
-    def buckets(self, window: Window, minute: int) -> Iterable[Bucket]:
+    def buckets(self, window: Window, minute: int) -> list[Bucket]:
         """The buckets inside `window` ending at `minute` (24h: to the hour)."""
-        if window == "1h":
-            return [b for b in self.minutes if b.start > minute - 60]
-        first = minute - 1440
-        return [b for b in self.hours if b.start * 60 + 59 > first] + [
-            b for b in self.minutes if b.start > first
+        first = minute - WINDOW_MINUTES[window]
+        return [b for b in self.hours if b.within(first)] + [
+            b for b in self.minutes if b.within(first)
         ]
+
+    def all_buckets(self) -> list[Bucket]:
+        return [*self.hours, *self.minutes]
+
+
+class Evicted:
+    """The buckets of evicted shapes, merged by time: still bounded (61 + 25 buckets)."""
+
+    def __init__(self) -> None:
+        self.by_start: dict[tuple[int, int], Bucket] = {}
+
+    def absorb(self, bucket: Bucket, minute: int) -> None:
+        if bucket.span == 1 and bucket.start <= minute - 60:
+            key = (bucket.start - bucket.start % 60, 60)  # older than an hour: hour resolution
+        else:
+            key = (bucket.start, bucket.span)
+        target = self.by_start.get(key)
+        if target is None:
+            target = self.by_start[key] = Bucket(*key)
+        target.merge(bucket)
+        for old_key in [k for k, b in self.by_start.items() if not b.within(minute - 1440)]:
+            del self.by_start[old_key]
+
+    def buckets(self, window: Window, minute: int) -> list[Bucket]:
+        first = minute - WINDOW_MINUTES[window]
+        return [b for b in self.by_start.values() if b.within(first)]
 
 
 @dataclass(frozen=True)
@@ -177,7 +197,13 @@ def check_limit(limit: int, name: str = "limit") -> int:
 
 
 class RollingStats:
-    """Per-shape series under one lock, at most `max_shapes` of them (LRU)."""
+    """Per-shape series under one lock, at most `max_shapes` of them (LRU).
+
+    Each execution updates one bucket only (its shape's current minute); the
+    totals over all shapes are summed when read, from the live shapes plus
+    the evicted ones (merged by time), and the all-time totals Prometheus
+    needs are the closed buckets (merged as they close) plus the open ones.
+    """
 
     def __init__(
         self, *, max_shapes: int = DEFAULT_MAX_SHAPES, clock: Callable[[], float] = time.time
@@ -188,8 +214,9 @@ class RollingStats:
         self.clock = clock
         self.lock = threading.Lock()
         self.shapes: OrderedDict[str, Series] = OrderedDict()
-        self.overall = Series()
-        self.evicted = 0
+        self.evicted = Evicted()
+        self.evictions = 0
+        self.closed = Bucket(0, 0)  # every bucket that stopped being current: all-time totals
 
     def record(self, shape: str, ms: float, slow: bool, minute: int | None = None) -> None:
         """Add one execution of `shape` that took `ms` milliseconds."""
@@ -200,17 +227,36 @@ class RollingStats:
             self.record_locked(shape, ms, index, slow, minute)
 
     def record_locked(self, shape: str, ms: float, index: int, slow: bool, minute: int) -> None:
+        """`record` for a caller holding `lock` with the bin and minute computed (hot path)."""
         shapes = self.shapes
         series = shapes.get(shape)
         if series is None:
             if len(shapes) >= self.max_shapes:
-                shapes.popitem(last=False)
-                self.evicted += 1
+                self._evict(minute)
             series = shapes[shape] = Series()
         else:
             shapes.move_to_end(shape)
-        series.add(ms, index, slow, minute)
-        self.overall.add(ms, index, slow, minute)
+        bucket = series.current
+        if bucket is None or bucket.start != minute:
+            bucket, closed = series.roll(minute)
+            if closed is not None:
+                self.closed.merge(closed)
+        bucket.count += 1
+        bucket.total_ms += ms
+        if ms > bucket.max_ms:
+            bucket.max_ms = ms
+        hist = bucket.hist
+        hist[index] = hist.get(index, 0) + 1
+        if slow:
+            bucket.slow += 1
+
+    def _evict(self, minute: int) -> None:
+        _, series = self.shapes.popitem(last=False)
+        self.evictions += 1
+        if series.current is not None:
+            self.closed.merge(series.current)
+        for bucket in series.all_buckets():
+            self.evicted.absorb(bucket, minute)
 
     def _minute(self) -> int:
         return int(self.clock() // 60)
@@ -220,7 +266,20 @@ class RollingStats:
         checked = check_window(window)
         minute = self._minute()
         with self.lock:
-            return summarize(self.overall.buckets(checked, minute))
+            buckets = self.evicted.buckets(checked, minute)
+            for series in self.shapes.values():
+                buckets.extend(series.buckets(checked, minute))
+            return summarize(buckets)
+
+    def all_time(self) -> Bucket:
+        """Everything recorded since the start, merged into one bucket (a copy)."""
+        total = Bucket(0, 0)
+        with self.lock:
+            total.merge(self.closed)
+            for series in self.shapes.values():
+                if series.current is not None:
+                    total.merge(series.current)
+        return total
 
     def top(self, window: str = "24h", limit: int = 10) -> list[ShapeSummary]:
         """The `limit` shapes with the most total time over `window`."""
