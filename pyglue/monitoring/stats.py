@@ -104,9 +104,10 @@ class Series:
     def buckets(self, window: Window, minute: int) -> list[Bucket]:
         """The buckets inside `window` ending at `minute` (24h: to the hour)."""
         first = minute - WINDOW_MINUTES[window]
-        return [b for b in self.hours if b.within(first)] + [
-            b for b in self.minutes if b.within(first)
-        ]
+        minutes = [b for b in self.minutes if b.within(first)]
+        if window == "1h":
+            return minutes  # exact to the minute: hour buckets only hold older minutes
+        return [b for b in self.hours if b.within(first)] + minutes
 
     def all_buckets(self) -> list[Bucket]:
         return [*self.hours, *self.minutes]
@@ -132,7 +133,8 @@ class Evicted:
 
     def buckets(self, window: Window, minute: int) -> list[Bucket]:
         first = minute - WINDOW_MINUTES[window]
-        return [b for b in self.by_start.values() if b.within(first)]
+        span = 1 if window == "1h" else 60
+        return [b for b in self.by_start.values() if b.span <= span and b.within(first)]
 
 
 @dataclass(frozen=True)
