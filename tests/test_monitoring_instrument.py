@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pyglue.errors import ConfigurationError
 from pyglue.monitoring import instrument, instrumentation_for, uninstrument
 
-SECRET = "s3cr3t-tag-4242"
+SECRET = "s3cr3t-tag-4242"  # noqa: S105 - a value that must never be logged
 SLEEP = text("SELECT pg_sleep(:seconds), :tag AS tag")
 SLEEP_SHAPE = "SELECT pg_sleep(?), ? AS tag"
 LOGGER = "pyglue.monitoring"
@@ -55,7 +55,8 @@ def test_slow_statement_is_logged_and_counted_without_parameters(
 
     slow = inst.stats.shape(SLEEP_SHAPE)
     assert (slow.count, slow.slow) == (1, 1)
-    assert slow.max_ms is not None and slow.max_ms >= 150
+    assert slow.max_ms is not None
+    assert slow.max_ms >= 150
     fast = inst.stats.shape("SELECT ? AS fast")
     assert (fast.count, fast.slow) == (1, 0)
     overall = inst.summary("1h")
@@ -201,13 +202,17 @@ def test_bad_input(fresh_engine: Engine) -> None:
         instrument(fresh_engine, slow_query_ms=-1)
     with pytest.raises(ValueError, match="slow_query_ms"):
         instrument(fresh_engine, slow_query_ms="1000")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="n_plus_one_threshold must be None .off. or an integer"):
+    with pytest.raises(
+        ValueError, match=r"n_plus_one_threshold must be None \(off\) or an integer"
+    ):
         instrument(fresh_engine, n_plus_one_threshold=0)
     with pytest.raises(ValueError, match="n_plus_one_threshold"):
         instrument(fresh_engine, n_plus_one_threshold=True)
     with pytest.raises(ValueError, match="max_shapes must be an integer >= 1"):
         instrument(fresh_engine, max_shapes=0)
-    with pytest.raises(TypeError, match="engine must be a SQLAlchemy Engine or AsyncEngine, not str"):
+    with pytest.raises(
+        TypeError, match="engine must be a SQLAlchemy Engine or AsyncEngine, not str"
+    ):
         instrument("postgresql://x")
     sqlite = create_engine("sqlite://")
     with pytest.raises(ConfigurationError, match="psycopg driver, not pysqlite"):

@@ -93,7 +93,9 @@ def test_count_queries_on_async_engine(head_url: str) -> None:
 
 def test_count_queries_bad_input() -> None:
     with (
-        pytest.raises(TypeError, match="engine_or_connection must be a SQLAlchemy Engine, Connection"),
+        pytest.raises(
+            TypeError, match="engine_or_connection must be a SQLAlchemy Engine, Connection"
+        ),
         count_queries("postgresql://x"),
     ):
         pass
@@ -146,7 +148,9 @@ def test_pool_status_of_other_pools(head_url: str) -> None:
 
 
 def test_performance_stats_payload(pooled: Engine) -> None:
-    with pytest.raises(ConfigurationError, match="not instrumented: call pyglue.monitoring.instrument"):
+    with pytest.raises(
+        ConfigurationError, match=r"not instrumented: call pyglue\.monitoring\.instrument"
+    ):
         performance_stats(pooled)
     instrument(pooled, slow_query_ms=100)
     with pooled.connect() as conn:
@@ -156,7 +160,8 @@ def test_performance_stats_payload(pooled: Engine) -> None:
         stats = performance_stats(pooled, top=2)
     assert (stats.queries_24h, stats.slow_queries_24h, stats.window) == (4, 1, "24h")
     assert stats.db_pool_status.checked_out == 1  # taken inside the `with`
-    assert stats.avg_query_time_ms is not None and stats.avg_query_time_ms >= 110 / 4
+    assert stats.avg_query_time_ms is not None
+    assert stats.avg_query_time_ms >= 110 / 4
     assert [(s.shape, s.count, s.slow) for s in stats.top_statements] == [
         ("SELECT pg_sleep(?)", 1, 1),
         ("SELECT ? AS probe", 3, 0),

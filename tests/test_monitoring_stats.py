@@ -99,8 +99,14 @@ def test_bad_input() -> None:
             "SELECT x FROM t WHERE id IN (%(id_1_1)s, %(id_1_2)s, %(id_1_3)s)",
             "SELECT x FROM t WHERE id IN (...)",
         ),
-        ("SELECT x FROM t WHERE id IN (%(id_1_1)s, %(id_1_2)s)", "SELECT x FROM t WHERE id IN (...)"),
-        ("select * from t where name = 'bob''s' and n = 42", "select * from t where name = ? and n = ?"),
+        (
+            "SELECT x FROM t WHERE id IN (%(id_1_1)s, %(id_1_2)s)",
+            "SELECT x FROM t WHERE id IN (...)",
+        ),
+        (
+            "select * from t where name = 'bob''s' and n = 42",
+            "select * from t where name = ? and n = ?",
+        ),
         ("SELECT $1, $2 /* c */ ;", "SELECT ?, ?"),
         ("SELECT anon_1.c2 FROM t2 LIMIT 10 -- note", "SELECT anon_1.c2 FROM t2 LIMIT ?"),
         ("SELECT 1 WHERE x = ANY(ARRAY[1, 2, 3])", "SELECT ? WHERE x = ANY(ARRAY[...])"),
