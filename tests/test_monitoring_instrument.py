@@ -224,3 +224,14 @@ def test_bad_input(fresh_engine: Engine) -> None:
     instrument(fresh_engine)
     with pytest.raises(ConfigurationError, match="instrumented already"):
         instrument(fresh_engine)
+
+
+def test_every_execution_is_counted_across_batches(fresh_engine: Engine) -> None:
+    inst = instrument(fresh_engine, n_plus_one_threshold=2000)
+    with fresh_engine.connect() as conn:
+        for i in range(1300):  # more than two internal batches
+            conn.execute(text("SELECT :i AS batch_probe"), {"i": i})
+        conn.execute(text("SELECT 'literal' AS batch_probe"))  # same shape, other text
+        assert inst.stats.shape("SELECT ? AS batch_probe").count == 1301
+    assert inst.cumulative().count == 1301
+    assert inst.summary("24h").count == 1301

@@ -8,6 +8,7 @@ varying length would otherwise make one shape per value.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 MAX_CACHED = 4096
@@ -52,7 +53,9 @@ class ShapeCache:
         if shape is None:
             shape = normalize(statement)
             if len(self.cache) >= self._max:
-                # oldest insertion first: dicts keep insertion order
-                del self.cache[next(iter(self.cache))]
+                # oldest insertion first: dicts keep insertion order; another thread
+                # may evict the same entry at the same moment, which is fine
+                with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                    del self.cache[next(iter(self.cache))]
             self.cache[statement] = shape
         return shape

@@ -31,6 +31,10 @@ def bin_of(ms: float) -> int:
     return math.floor(math.log2(ms if ms > MIN_MS else MIN_MS) * BINS_PER_DOUBLING)
 
 
+MIN_BIN = bin_of(MIN_MS)
+floor, log2 = math.floor, math.log2
+
+
 def bin_upper_ms(index: int) -> float:
     return float(2.0 ** ((index + 1) / BINS_PER_DOUBLING))
 
@@ -251,6 +255,36 @@ class RollingStats:
         hist[index] = hist.get(index, 0) + 1
         if slow:
             bucket.slow += 1
+
+    def record_many_locked(
+        self, shape: str, durations: list[float], slow_ms: float, minute: int
+    ) -> None:
+        """Add executions of one shape in one minute (the caller holds `lock`)."""
+        shapes = self.shapes
+        series = shapes.get(shape)
+        if series is None:
+            if len(shapes) >= self.max_shapes:
+                self._evict(minute)
+            series = shapes[shape] = Series()
+        else:
+            shapes.move_to_end(shape)
+        bucket = series.current
+        if bucket is None or bucket.start != minute:
+            bucket, closed = series.roll(minute)
+            if closed is not None:
+                self.closed.merge(closed)
+        hist = bucket.hist
+        top = bucket.max_ms
+        for ms in durations:
+            index = floor(log2(ms) * BINS_PER_DOUBLING) if ms > MIN_MS else MIN_BIN
+            hist[index] = hist.get(index, 0) + 1
+            if ms > top:
+                top = ms
+            if ms >= slow_ms:
+                bucket.slow += 1
+        bucket.max_ms = top
+        bucket.count += len(durations)
+        bucket.total_ms += sum(durations)
 
     def _evict(self, minute: int) -> None:
         _, series = self.shapes.popitem(last=False)
