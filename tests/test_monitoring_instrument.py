@@ -235,3 +235,18 @@ def test_every_execution_is_counted_across_batches(fresh_engine: Engine) -> None
         assert inst.stats.shape("SELECT ? AS batch_probe").count == 1301
     assert inst.cumulative().count == 1301
     assert inst.summary("24h").count == 1301
+
+
+def test_n_plus_one_counts_shapes_not_texts(
+    fresh_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    instrument(fresh_engine, n_plus_one_threshold=2)
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    with fresh_engine.connect() as conn:
+        for literal in ("'a'", "'b'", "'c'"):  # three texts, one shape
+            conn.execute(text(f"SELECT count(*) FROM public.users WHERE email = {literal}"))
+    (record,) = _monitoring_records(caplog)
+    assert record.getMessage().endswith(
+        "ran the same statement 3 times (n_plus_one_threshold 2): "
+        "SELECT count(*) FROM public.users WHERE email = ?"
+    )

@@ -2,8 +2,8 @@
 
 Each call is timed (failed calls too) into a RollingStats keyed by the
 function's qualified name, so `function_stats()` gives count, mean, p95 and
-max over the last hour and day like the statement shapes; calls of
-`slow_ms` or more are logged as WARNING on "pyglue.monitoring", every call at
+max over the last hour and day like the statement shapes; calls
+longer than `slow_ms` are logged as WARNING on "pyglue.monitoring", every call at
 DEBUG (the plan logged every call at INFO: too loud to leave on). Arguments
 are never logged.
 """
@@ -29,7 +29,7 @@ FUNCTION_STATS = RollingStats()
 
 def _record(name: str, started: float, slow_ms: float, stats: RollingStats) -> None:
     ms = (time.perf_counter() - started) * 1000.0
-    slow = ms >= slow_ms
+    slow = ms > slow_ms
     stats.record(name, ms, slow)
     if slow:
         logger.warning(

@@ -172,7 +172,7 @@ class Instrumentation:
         ms = (end - started) * 1000.0
         buffer = self._buffer
         buffer.append((query, ms, end))
-        if ms >= self.slow_query_ms:
+        if ms > self.slow_query_ms:
             self._on_slow(self._shape_of(_statement_text(query)), ms)
         if self.n_plus_one_threshold is not None:
             unit = getattr(connection, _UNIT, None)
@@ -380,7 +380,7 @@ def instrument(
 ) -> Instrumentation:
     """Time every statement of `engine` (Engine or AsyncEngine) and return the Instrumentation.
 
-    Statements of `slow_query_ms` or more are logged (logger "pyglue.monitoring",
+    Statements longer than `slow_query_ms` are logged (logger "pyglue.monitoring",
     WARNING, normalized and truncated text, never parameters) and, with
     `persist_slow_queries`, written to agentdb.slow_queries. With
     `n_plus_one_threshold=N`, a unit of work (a pool checkout, i.e. a Session

@@ -55,7 +55,7 @@ class PyglueCollector:
         )
         yield core.CounterMetricFamily(
             f"{ns}_db_slow_queries",
-            f"Statements that took slow_query_ms ({inst.slow_query_ms:g} ms) or more",
+            f"Statements that took longer than slow_query_ms ({inst.slow_query_ms:g} ms)",
             value=None if empty else totals.slow,
         )
         yield core.CounterMetricFamily(

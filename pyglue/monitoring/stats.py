@@ -280,7 +280,7 @@ class RollingStats:
             hist[index] = hist.get(index, 0) + 1
             if ms > top:
                 top = ms
-            if ms >= slow_ms:
+            if ms > slow_ms:
                 bucket.slow += 1
         bucket.max_ms = top
         bucket.count += len(durations)
