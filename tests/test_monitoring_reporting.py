@@ -152,16 +152,16 @@ def test_performance_stats_payload(pooled: Engine) -> None:
         ConfigurationError, match=r"not instrumented: call pyglue\.monitoring\.instrument"
     ):
         performance_stats(pooled)
-    instrument(pooled, slow_query_ms=100)
+    instrument(pooled, slow_query_ms=300)
     with pooled.connect() as conn:
         for i in range(3):
             conn.execute(text("SELECT :i AS probe"), {"i": i})
-        conn.execute(text("SELECT pg_sleep(0.11)"))
+        conn.execute(text("SELECT pg_sleep(0.31)"))
         stats = performance_stats(pooled, top=2)
     assert (stats.queries_24h, stats.slow_queries_24h, stats.window) == (4, 1, "24h")
     assert stats.db_pool_status.checked_out == 1  # taken inside the `with`
     assert stats.avg_query_time_ms is not None
-    assert stats.avg_query_time_ms >= 110 / 4
+    assert stats.avg_query_time_ms >= 310 / 4
     assert [(s.shape, s.count, s.slow) for s in stats.top_statements] == [
         ("SELECT pg_sleep(?)", 1, 1),
         ("SELECT ? AS probe", 3, 0),
@@ -230,13 +230,13 @@ def test_decorator_bare_form_and_bad_input() -> None:
 
 
 def test_prometheus_text_parses_with_exact_counts(pooled: Engine) -> None:
-    instrument(pooled, slow_query_ms=100)
+    instrument(pooled, slow_query_ms=300)
     registry = CollectorRegistry()
-    prometheus_collector(pooled, registry=registry)
+    collector = prometheus_collector(pooled, registry=registry)
     with pooled.connect() as conn:
         for i in range(5):
             conn.execute(text("SELECT :i AS probe"), {"i": i})
-        conn.execute(text("SELECT pg_sleep(0.11)"))
+        conn.execute(text("SELECT pg_sleep(0.31)"))
         families = {
             f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())
         }
@@ -255,9 +255,14 @@ def test_prometheus_text_parses_with_exact_counts(pooled: Engine) -> None:
     samples = {(s.name, s.labels.get("le")): s.value for s in histogram.samples}
     assert samples[("pyglue_db_query_duration_seconds_count", None)] == 6
     assert samples[("pyglue_db_query_duration_seconds_bucket", "+Inf")] == 6
-    assert samples[("pyglue_db_query_duration_seconds_bucket", "0.064")] == 5  # the sleep is above
-    assert samples[("pyglue_db_query_duration_seconds_bucket", "0.128")] == 6
-    assert samples[("pyglue_db_query_duration_seconds_sum", None)] >= 0.11
+    # the sleep is above 0.256 s; each bucket holds exactly the executions of the bins below it
+    assert samples[("pyglue_db_query_duration_seconds_bucket", "0.256")] <= 5
+    histogram_bins = collector.inst.cumulative().histogram
+    for exponent in range(-4, 15):
+        expected = sum(n for index, n in histogram_bins.items() if index < exponent * 8)
+        le = repr(2.0**exponent / 1000.0)
+        assert samples[("pyglue_db_query_duration_seconds_bucket", le)] == expected
+    assert samples[("pyglue_db_query_duration_seconds_sum", None)] >= 0.31
     buckets = [v for (name, le), v in samples.items() if name.endswith("_bucket")]
     assert buckets == sorted(buckets)  # cumulative
     assert families["pyglue_db_slow_queries"].samples[0].value == 1

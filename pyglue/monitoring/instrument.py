@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import weakref
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,7 +53,9 @@ _UNIT = "_pyglue_unit"  # attribute of a psycopg connection: statement -> count 
 _BASE = "_pyglue_base"  # attribute of a timed cursor class: the class it wraps
 _RECORD_SQL = "SELECT agentdb.record_slow_query(%s, %s, %s)"
 
-_INSTRUMENTED: weakref.WeakKeyDictionary[Engine, Instrumentation] = weakref.WeakKeyDictionary()
+# the Instrumentation of an engine lives on the engine itself (a weak-keyed map
+# would keep every engine alive: the Instrumentation refers to its engine)
+_ATTRIBUTE = "_pyglue_instrumentation"
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -366,8 +367,8 @@ class Instrumentation:
         event.remove(self.engine, "checkin", self._checkin)
         self.active = False
         with _REGISTRY_LOCK:
-            if _INSTRUMENTED.get(self.engine) is self:
-                del _INSTRUMENTED[self.engine]
+            if getattr(self.engine, _ATTRIBUTE, None) is self:
+                delattr(self.engine, _ATTRIBUTE)
 
 
 def instrument(
@@ -414,7 +415,7 @@ def instrument(
             ": use a postgresql+psycopg:// URL"
         )
     with _REGISTRY_LOCK:
-        if target in _INSTRUMENTED:
+        if getattr(target, _ATTRIBUTE, None) is not None:
             raise ConfigurationError(
                 "this engine is instrumented already: call uninstrument() on "
                 "instrumentation_for(engine) before instrumenting it again"
@@ -427,13 +428,14 @@ def instrument(
             max_shapes=max_shapes,
         )
         inst.install()
-        _INSTRUMENTED[target] = inst
+        setattr(target, _ATTRIBUTE, inst)
     return inst
 
 
 def instrumentation_for(engine: Any) -> Instrumentation | None:
     """The Instrumentation of `engine`, or None when it is not instrumented."""
-    return _INSTRUMENTED.get(sync_engine(engine))
+    inst: Instrumentation | None = getattr(sync_engine(engine), _ATTRIBUTE, None)
+    return inst
 
 
 def uninstrument(engine: Any) -> None:
