@@ -177,3 +177,17 @@ def status(engine: Engine) -> Status:
             pg_stat_statements_installed=extensions.get("pg_stat_statements", (False, False))[0],
             tables=tables,
         )
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    job_name: str
+    schedule: str
+    jobid: int
+
+
+def schedule_maintenance(engine: Engine) -> list[ScheduledJob]:
+    """Create or update agentdb's pg_cron jobs; empty when pg_cron is not installed here."""
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT * FROM agentdb.schedule_maintenance()"))
+        return [ScheduledJob(str(name), str(cron), int(jobid)) for name, cron, jobid in rows]

@@ -94,7 +94,9 @@ def populated_head_template(pg_cluster: PostgresCluster, populated_dataset: Data
 
 
 @pytest.fixture
-def populated_baseline_url(pg_cluster: PostgresCluster, populated_dataset: Dataset) -> Iterator[str]:
+def populated_baseline_url(
+    pg_cluster: PostgresCluster, populated_dataset: Dataset
+) -> Iterator[str]:
     """A fresh copy of the populated database at the baseline revision."""
     yield from _clone(pg_cluster, POPULATED_BASELINE)
 

@@ -58,8 +58,10 @@ def explain_generic(
     conn.execute("SET plan_cache_mode = force_generic_plan")
     try:
         conn.execute(f"PREPARE {name} ({', '.join(types)}) AS {query}")
-        literals = ", ".join(conn.execute("SELECT quote_nullable(%s::text)", (p,)).fetchone()[0]  # type: ignore[index]
-                             for p in params)
+        literals = ", ".join(
+            conn.execute("SELECT quote_nullable(%s::text)", (p,)).fetchone()[0]  # type: ignore[index]
+            for p in params
+        )
         row = conn.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name} ({literals})").fetchone()
         assert row is not None
         return Plan(row[0])

@@ -7,8 +7,8 @@ from typing import Any
 
 import psycopg
 import pytest
-
 from plans import explain, explain_generic
+
 from pyglue.bench.datagen import Dataset
 from pyglue.dburl import libpq_dsn, resolve_url
 
@@ -80,7 +80,8 @@ def test_stale_running_check_uses_the_partial_index(
     assert plan.indexes == {index}, plan
     size = conn.execute("SELECT pg_relation_size(%s)", (index,)).fetchone()
     total = conn.execute("SELECT pg_relation_size(%s)", (table,)).fetchone()
-    assert size is not None and total is not None
+    assert size is not None
+    assert total is not None
     assert size[0] * 50 < total[0]  # unfinished rows only: tiny beside the table
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from dbcheck import schema_dump, table_checksums
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from dbcheck import schema_dump, table_checksums
 from pyglue import install
 from pyglue.models import Base
 from pyglue.sqlfiles import all_sql_files, read_pinned
@@ -112,9 +112,15 @@ def test_invalid_index_left_by_a_failed_build_is_rebuilt(baseline_url: str) -> N
                 )
             )
     with engine.connect() as conn:
-        assert conn.execute(
-            text("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_agent_exec_user_started'::regclass")
-        ).scalar() is False
+        assert (
+            conn.execute(
+                text(
+                    "SELECT indisvalid FROM pg_index"
+                    " WHERE indexrelid = 'ix_agent_exec_user_started'::regclass"
+                )
+            ).scalar()
+            is False
+        )
     install.upgrade(engine, "0002")
     with engine.connect() as conn:
         valid, definition = conn.execute(
