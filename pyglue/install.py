@@ -48,13 +48,18 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def require_supported_server(version_num: int) -> None:
+    """Refuse a server_version_num older than PostgreSQL 15."""
+    if version_num < MIN_SERVER_VERSION:
+        raise ConfigurationError(
+            f"PostgreSQL {version_num // 10000} is too old: agentdb needs PostgreSQL 15 or newer"
+        )
+
+
 def check_server(connection: Connection) -> int:
     """Refuse servers older than PostgreSQL 15 and databases at a revision we do not know."""
     version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
-    if version < MIN_SERVER_VERSION:
-        raise ConfigurationError(
-            f"PostgreSQL {version // 10000} is too old: agentdb needs PostgreSQL 15 or newer"
-        )
+    require_supported_server(version)
     revision = current_revision(connection)
     if revision is not None:
         try:

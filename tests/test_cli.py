@@ -8,7 +8,9 @@ import sys
 import psycopg
 import pytest
 
+from pyglue import install
 from pyglue.dburl import libpq_dsn, resolve_url
+from pyglue.errors import ConfigurationError
 from pyglue.sqlfiles import read_sql
 
 
@@ -86,3 +88,14 @@ def test_unknown_target_revision_is_refused(empty_url: str) -> None:
     assert result.stderr.startswith(
         "pyglue: unknown revision 'nope': use head, baseline or one of "
     )
+
+
+@pytest.mark.parametrize("version_num", [140011, 130000, 90624])
+def test_servers_older_than_15_are_refused(version_num: int) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        install.require_supported_server(version_num)
+    major = version_num // 10000
+    assert str(error.value) == (
+        f"PostgreSQL {major} is too old: agentdb needs PostgreSQL 15 or newer"
+    )
+    install.require_supported_server(150000)
