@@ -33,6 +33,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     Integer,
     Interval,
@@ -213,34 +214,77 @@ _DASHBOARD_EXECUTIONS = (
 )
 
 
-def _history(entity: type[Execution], *, status: bool, cursor: bool) -> Select[tuple[Execution]]:
-    stmt = select(entity).where(entity.user_id == bindparam("user_id", type_=Uuid))
-    if entity is WorkflowExecution:
-        stmt = stmt.where(WorkflowExecution.workflow_id == bindparam("workflow_id", type_=Uuid))
-    else:
-        stmt = stmt.where(AgentExecution.agent_id == bindparam("agent_id", type_=Uuid))
-    if status:
-        stmt = stmt.where(entity.status == bindparam("status", type_=String))
+_BEFORE_STARTED_AT = bindparam("before_started_at", type_=DateTime)
+_BEFORE_ID = bindparam("before_id", type_=Uuid)
+_STATUS = bindparam("status", type_=String)
+
+
+def _history(
+    entity: type[Execution], parent: ColumnElement[bool], *, cursor: bool
+) -> Select[tuple[Execution]]:
+    stmt = select(entity).where(entity.user_id == bindparam("user_id", type_=Uuid), parent)
     if cursor:
         # a row comparison is one index condition on (started_at, id); the
-        # expanded OR form is not
+        # expanded `a < x OR (a = x AND b < y)` form is not
         stmt = stmt.where(
-            tuple_(entity.started_at, entity.id)
-            < tuple_(
-                bindparam("before_started_at", type_=DateTime),
-                bindparam("before_id", type_=Uuid),
-            )
+            tuple_(entity.started_at, entity.id) < tuple_(_BEFORE_STARTED_AT, _BEFORE_ID)
         )
     return stmt.order_by(entity.started_at.desc(), entity.id.desc()).limit(_LIMIT)
 
 
+_WORKFLOW_PARENT = WorkflowExecution.workflow_id == bindparam("workflow_id", type_=Uuid)
 _WORKFLOW_HISTORY = {
-    (status, cursor): _history(WorkflowExecution, status=status, cursor=cursor)
-    for status in (False, True)
-    for cursor in (False, True)
+    cursor: _history(WorkflowExecution, _WORKFLOW_PARENT, cursor=cursor) for cursor in (False, True)
+}
+
+
+def _history_by_status(*, cursor: bool) -> Select[tuple[WorkflowExecution]]:
+    # With a status the page is a range of (status, started_at, id), ordered by
+    # all three, and there is no `status = :status`: only
+    # ix_workflow_exec_user_workflow_status gives that order, so every plan uses
+    # it. With `status = :status` the status is a known constant, both composite
+    # indexes give the order, and a generic plan (psycopg prepares a statement run
+    # five times), estimating one row for any (user_id, workflow_id), may take the
+    # smaller ix_workflow_exec_user_workflow_started and filter status: a scan of
+    # the whole history for a rare status. The bounds are exact: every row of that
+    # status lies between (status, -infinity, nil uuid) and (status, infinity, max uuid).
+    row = tuple_(WorkflowExecution.status, WorkflowExecution.started_at, WorkflowExecution.id)
+    lowest = tuple_(
+        _STATUS,
+        literal_column("'-infinity'::timestamp", DateTime),
+        literal_column("'00000000-0000-0000-0000-000000000000'::uuid", Uuid),
+    )
+    highest = tuple_(
+        _STATUS,
+        literal_column("'infinity'::timestamp", DateTime),
+        literal_column("'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid", Uuid),
+    )
+    before = tuple_(_STATUS, _BEFORE_STARTED_AT, _BEFORE_ID)
+    return (
+        select(WorkflowExecution)
+        .where(
+            WorkflowExecution.user_id == bindparam("user_id", type_=Uuid),
+            _WORKFLOW_PARENT,
+            row >= lowest,
+            row < before if cursor else row <= highest,
+        )
+        .order_by(
+            WorkflowExecution.status.desc(),
+            WorkflowExecution.started_at.desc(),
+            WorkflowExecution.id.desc(),
+        )
+        .limit(_LIMIT)
+    )
+
+
+_WORKFLOW_HISTORY_BY_STATUS = {
+    cursor: _history_by_status(cursor=cursor) for cursor in (False, True)
 }
 _AGENT_HISTORY = {
-    cursor: _history(AgentExecution, status=False, cursor=cursor) for cursor in (False, True)
+    cursor: _history(
+        AgentExecution, AgentExecution.agent_id == bindparam("agent_id", type_=Uuid), cursor=cursor
+    )
+    for cursor in (False, True)
 }
 
 _SESSION_EXECUTIONS = {
@@ -289,14 +333,18 @@ def _find_agents(provider: bool, model: bool, contains: bool, user: bool) -> Sel
         stmt = stmt.where(Agent.configuration.op("@>")(bindparam("config_contains", type_=JSONB)))
     if user:
         stmt = stmt.where(Agent.user_id == bindparam("user_id", type_=Uuid))
-    return stmt.order_by(Agent.id).limit(_LIMIT)
+    # (name, id) and not id: no index gives this order, so a generic plan, which
+    # cannot know how selective the value is, costs a full sort and PostgreSQL
+    # keeps planning each value; ORDER BY id would make walking the primary key
+    # look cheap, and that walks the whole table for a rare value.
+    return stmt.order_by(Agent.name, Agent.id).limit(_LIMIT)
 
 
 _WORKFLOWS_WITH_NODE_TYPE = {
     user: select(Workflow)
     .where(Workflow.graph_definition.op("@>")(bindparam("node_pattern", type_=JSONB)))
     .where(*([Workflow.user_id == bindparam("user_id", type_=Uuid)] if user else []))
-    .order_by(Workflow.id)
+    .order_by(Workflow.name, Workflow.id)
     .limit(_LIMIT)
     for user in (False, True)
 }
@@ -349,10 +397,11 @@ def _workflow_history(
         "workflow_id": _uuid(workflow_id, "workflow_id"),
         "limit": _limit(limit),
     }
-    if status is not None:
-        params["status"] = _status(status)
     params.update(_cursor_params(before))
-    return _WORKFLOW_HISTORY[status is not None, before is not None], params
+    if status is None:
+        return _WORKFLOW_HISTORY[before is not None], params
+    params["status"] = _status(status)
+    return _WORKFLOW_HISTORY_BY_STATUS[before is not None], params
 
 
 def workflow_execution_history_stmt(
@@ -580,7 +629,7 @@ def find_agents(
     user_id: uuid.UUID | str | None = None,
     limit: int = 100,
 ) -> list[Agent]:
-    """Agents matching every given criterion (by id); config_contains is jsonb containment."""
+    """Agents matching every given criterion, by (name, id); config_contains is `@>`."""
     stmt, params = _find_agents_args(llm_provider, llm_model, config_contains, user_id, limit)
     return list(session.execute(stmt, params).scalars())
 
@@ -588,7 +637,7 @@ def find_agents(
 def find_workflows_with_node_type(
     session: Session, node_type: str, *, user_id: uuid.UUID | str | None = None, limit: int = 100
 ) -> list[Workflow]:
-    """Workflows whose graph_definition has a node of `node_type` (by id)."""
+    """Workflows whose graph_definition has a node of `node_type`, by (name, id)."""
     stmt, params = _node_type_args(node_type, user_id, limit)
     return list(session.execute(stmt, params).scalars())
 
