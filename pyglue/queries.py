@@ -33,6 +33,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     DateTime,
     Integer,
@@ -48,7 +49,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, immediateload, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, immediateload, joinedload, selectinload
 
 from pyglue.models import (
     STATUSES,
@@ -202,87 +203,114 @@ _AGENT_WITH_RELATIONS = (
     )
 )
 
-_DASHBOARD_EXECUTIONS = (
-    select(AgentExecution)
-    .where(AgentExecution.user_id == bindparam("user_id", type_=Uuid))
-    .order_by(AgentExecution.started_at.desc(), AgentExecution.id.desc())
-    .limit(_LIMIT)
-    .options(
-        joinedload(AgentExecution.agent, innerjoin=True),
-        joinedload(AgentExecution.metrics),
-    )
-)
-
-
+# History pages are keyset pages: `(started_at, id) < cursor` as one row
+# comparison (an index condition, unlike the expanded `a < x OR (a = x AND
+# b < y)`), ordered by (started_at, id) DESC, so the composite index ending in
+# (started_at, id) is read backwards from the cursor and the scan stops at the
+# page's last row: no Sort, no OFFSET.
 _BEFORE_STARTED_AT = bindparam("before_started_at", type_=DateTime)
 _BEFORE_ID = bindparam("before_id", type_=Uuid)
-_STATUS = bindparam("status", type_=String)
+_USER_ID = bindparam("user_id", type_=Uuid)
+_WORKFLOW_ID = bindparam("workflow_id", type_=Uuid)
+_AGENT_ID = bindparam("agent_id", type_=Uuid)
 
 
 def _history(
-    entity: type[Execution], parent: ColumnElement[bool], *, cursor: bool
+    entity: type[Execution], equal: list[ColumnElement[bool]], *, cursor: bool
 ) -> Select[tuple[Execution]]:
-    stmt = select(entity).where(entity.user_id == bindparam("user_id", type_=Uuid), parent)
+    """Rows matching `equal`, newest first, before the cursor if any."""
+    stmt = select(entity).where(*equal)
     if cursor:
-        # a row comparison is one index condition on (started_at, id); the
-        # expanded `a < x OR (a = x AND b < y)` form is not
-        stmt = stmt.where(
-            tuple_(entity.started_at, entity.id) < tuple_(_BEFORE_STARTED_AT, _BEFORE_ID)
-        )
+        key = tuple_(entity.started_at, entity.id)
+        stmt = stmt.where(key < tuple_(_BEFORE_STARTED_AT, _BEFORE_ID))
     return stmt.order_by(entity.started_at.desc(), entity.id.desc()).limit(_LIMIT)
 
 
-_WORKFLOW_PARENT = WorkflowExecution.workflow_id == bindparam("workflow_id", type_=Uuid)
-_WORKFLOW_HISTORY = {
-    cursor: _history(WorkflowExecution, _WORKFLOW_PARENT, cursor=cursor) for cursor in (False, True)
-}
+# The dashboard and status history pages are instead written as a range of
+# their index's key, ordered by that key; with the index (user_id, workflow_id,
+# status, started_at, id) a status page is
+#
+#     WHERE user_id = :user_id AND workflow_id = :workflow_id
+#       AND (status, started_at, id) >= (:status, '-infinity', <nil uuid>)
+#       AND (status, started_at, id) <  (:status, :before_started_at, :before_id)
+#     ORDER BY status DESC, started_at DESC, id DESC LIMIT :limit
+#
+# which is exactly `status = :status AND (started_at, id) < cursor` (the first
+# page's upper bound is (:status, 'infinity', <max uuid>)). With `status =
+# :status` the order reduces to (started_at, id), which other indexes also
+# give: ix_workflow_exec_user_workflow_started filtering status, which a
+# generic plan (psycopg prepares a statement run five times) picks because it
+# estimates one row for any user and workflow (the whole history scanned for a
+# rare status); ix_agent_executions_started_at with an incremental sort, which
+# the planner picks for a user with a large share of the table (every newer
+# execution of every user scanned). Only the intended index gives the range's
+# order. The range's leading column leads the row comparison, so btree stops
+# at the range's end; no other index starts with it (the single-column
+# workflow_id/agent_id indexes would, which is why the other histories keep
+# the plain form).
+_NEG_INFINITY = literal_column("'-infinity'::timestamp", DateTime)
+_INFINITY = literal_column("'infinity'::timestamp", DateTime)
+_NIL_UUID = literal_column("'00000000-0000-0000-0000-000000000000'::uuid", Uuid)
+_MAX_UUID = literal_column("'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid", Uuid)
 
 
-def _history_by_status(*, cursor: bool) -> Select[tuple[WorkflowExecution]]:
-    # With a status the page is a range of (status, started_at, id), ordered by
-    # all three, and there is no `status = :status`: only
-    # ix_workflow_exec_user_workflow_status gives that order, so every plan uses
-    # it. With `status = :status` the status is a known constant, both composite
-    # indexes give the order, and a generic plan (psycopg prepares a statement run
-    # five times), estimating one row for any (user_id, workflow_id), may take the
-    # smaller ix_workflow_exec_user_workflow_started and filter status: a scan of
-    # the whole history for a rare status. The bounds are exact: every row of that
-    # status lies between (status, -infinity, nil uuid) and (status, infinity, max uuid).
-    row = tuple_(WorkflowExecution.status, WorkflowExecution.started_at, WorkflowExecution.id)
-    lowest = tuple_(
-        _STATUS,
-        literal_column("'-infinity'::timestamp", DateTime),
-        literal_column("'00000000-0000-0000-0000-000000000000'::uuid", Uuid),
+def _range_page(
+    entity: type[Execution],
+    equal: list[ColumnElement[bool]],
+    lead: InstrumentedAttribute[Any],
+    value: BindParameter[Any],
+    *,
+    cursor: bool,
+) -> Select[tuple[Execution]]:
+    """Rows with `lead = value` (and `equal`), newest first, before the cursor if any."""
+    key = tuple_(lead, entity.started_at, entity.id)
+    lowest = tuple_(value, _NEG_INFINITY, _NIL_UUID)
+    upper = (
+        key < tuple_(value, _BEFORE_STARTED_AT, _BEFORE_ID)
+        if cursor
+        else key <= tuple_(value, _INFINITY, _MAX_UUID)
     )
-    highest = tuple_(
-        _STATUS,
-        literal_column("'infinity'::timestamp", DateTime),
-        literal_column("'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid", Uuid),
-    )
-    before = tuple_(_STATUS, _BEFORE_STARTED_AT, _BEFORE_ID)
     return (
-        select(WorkflowExecution)
-        .where(
-            WorkflowExecution.user_id == bindparam("user_id", type_=Uuid),
-            _WORKFLOW_PARENT,
-            row >= lowest,
-            row < before if cursor else row <= highest,
-        )
-        .order_by(
-            WorkflowExecution.status.desc(),
-            WorkflowExecution.started_at.desc(),
-            WorkflowExecution.id.desc(),
-        )
+        select(entity)
+        .where(*equal, key >= lowest, upper)
+        .order_by(lead.desc(), entity.started_at.desc(), entity.id.desc())
         .limit(_LIMIT)
     )
 
 
-_WORKFLOW_HISTORY_BY_STATUS = {
-    cursor: _history_by_status(cursor=cursor) for cursor in (False, True)
+# ix_agent_exec_user_started (user_id, started_at, id)
+_DASHBOARD_EXECUTIONS = _range_page(
+    AgentExecution, [], AgentExecution.user_id, _USER_ID, cursor=False
+).options(
+    joinedload(AgentExecution.agent, innerjoin=True),
+    joinedload(AgentExecution.metrics),
+)
+# ix_workflow_exec_user_workflow_started (user_id, workflow_id, started_at, id)
+_WORKFLOW_HISTORY = {
+    cursor: _history(
+        WorkflowExecution,
+        [WorkflowExecution.user_id == _USER_ID, WorkflowExecution.workflow_id == _WORKFLOW_ID],
+        cursor=cursor,
+    )
+    for cursor in (False, True)
 }
+# ix_workflow_exec_user_workflow_status (user_id, workflow_id, status, started_at, id)
+_WORKFLOW_HISTORY_BY_STATUS = {
+    cursor: _range_page(
+        WorkflowExecution,
+        [WorkflowExecution.user_id == _USER_ID, WorkflowExecution.workflow_id == _WORKFLOW_ID],
+        WorkflowExecution.status,
+        bindparam("status", type_=String),
+        cursor=cursor,
+    )
+    for cursor in (False, True)
+}
+# ix_agent_exec_user_agent_started (user_id, agent_id, started_at, id)
 _AGENT_HISTORY = {
     cursor: _history(
-        AgentExecution, AgentExecution.agent_id == bindparam("agent_id", type_=Uuid), cursor=cursor
+        AgentExecution,
+        [AgentExecution.user_id == _USER_ID, AgentExecution.agent_id == _AGENT_ID],
+        cursor=cursor,
     )
     for cursor in (False, True)
 }
