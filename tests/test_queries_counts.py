@@ -8,7 +8,7 @@ open, so a hidden lazy load would show up as an extra statement (or raise).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,8 +20,8 @@ from queries_data import (
     add_workflow,
     add_workflow_executions,
 )
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from pyglue import queries
 
@@ -166,3 +166,41 @@ def test_other_helpers_statement_counts(db: tuple[Engine, StatementLog]) -> None
                 call()
             counts[name] = len(statements)
     assert counts == {name: expected for name, (_, expected) in cases.items()}
+
+
+def test_helpers_execute_the_statements_built_at_import(db: tuple[Engine, StatementLog]) -> None:
+    """No statement is rebuilt per call: the ORM receives the same object every time."""
+    engine, _ = db
+    with engine.begin() as conn:
+        owner = add_user(conn)
+        workflow_id = add_workflow(conn, owner, blocks=2)
+        agent_id = add_agent(conn, owner)
+    calls: list[Callable[[Session], object]] = [
+        lambda s: queries.get_workflow_with_relations(s, workflow_id),
+        lambda s: queries.get_agent_with_relations(s, agent_id),
+        lambda s: queries.get_dashboard_executions_optimized(s, owner),
+        lambda s: queries.get_workflow_execution_history(s, owner, workflow_id, status="failed"),
+        lambda s: queries.get_agent_execution_history(s, owner, agent_id),
+        lambda s: queries.get_session_executions(s, "s"),
+        lambda s: queries.get_stale_running_executions(s),
+        lambda s: queries.find_agents(s, llm_provider="openai", user_id=owner),
+        lambda s: queries.find_workflows_with_node_type(s, "agent"),
+        lambda s: queries.get_workflow_document(s, workflow_id),
+    ]
+    with Session(engine) as session:
+        seen: list[object] = []
+
+        @event.listens_for(session, "do_orm_execute")
+        def record(state: ORMExecuteState) -> None:
+            # selectinload's own statements are SQLAlchemy's (cached by it)
+            if not state.is_relationship_load:
+                seen.append(state.statement)
+
+        for call in calls:
+            seen.clear()
+            call(session)
+            first = list(seen)
+            seen.clear()
+            call(session)
+            assert first
+            assert all(a is b for a, b in zip(first, seen, strict=True))
