@@ -15,12 +15,17 @@ return the same statement with the values bound, for `AsyncSession`:
     result = await session.execute(workflow_with_relations_stmt(workflow_id))
     workflow = result.scalar_one_or_none()
 
-Every query has the form its index needs (see migrations 0002 and 0003):
-history pages are keyset-paginated on (started_at, id) with a row comparison,
-served in order by a composite index ending in (started_at, id); the stale-run
-check spells its status as a literal so that even a generic plan proves the
-partial index's predicate; JSON search uses `configuration ->> 'key' = ...`
-(expression index) or `column @> ...` (GIN, jsonb_path_ops).
+Every query has the form its index needs (see migrations 0002 and 0003), in
+the default plan and in the generic plan psycopg's prepared statements get:
+history pages are keyset-paginated on (started_at, id) with a row comparison
+(`before=cursor_of(last row)`, never OFFSET), read in order from a composite
+index ending in (started_at, id), with no Sort; the dashboard and status pages
+are written as a range of their index's key so that no other index can serve
+them (see `_range_page`); the stale-run check spells its status as a literal
+so that a generic plan still proves the partial index's predicate, and
+computes its cutoff in SQL from timezone('utc', now()); JSON search uses
+`configuration ->> 'key' = ...` (expression index) or `column @> ...` (GIN,
+jsonb_path_ops) on the whole column.
 """
 
 from __future__ import annotations
