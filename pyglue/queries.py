@@ -19,9 +19,9 @@ Every query has the form its index needs (see migrations 0002 and 0003), in
 the default plan and in the generic plan psycopg's prepared statements get:
 history pages are keyset-paginated on (started_at, id) with a row comparison
 (`before=cursor_of(last row)`, never OFFSET), read in order from a composite
-index ending in (started_at, id), with no Sort; the dashboard and status pages
-are written as a range of their index's key so that no other index can serve
-them (see `_range_page`); the stale-run check spells its status as a literal
+index (user_id, workflow_id/agent_id, started_at, id[, status]), with no
+Sort; the dashboard page is written as a range of its index's key so that no
+other index can serve it (see `_range_page`); the stale-run check spells its status as a literal
 so that a generic plan still proves the partial index's predicate, and
 computes its cutoff in SQL from timezone('utc', now()); JSON search uses
 `configuration ->> 'key' = ...` (expression index) or `column @> ...` (GIN,
@@ -231,28 +231,22 @@ def _history(
     return stmt.order_by(entity.started_at.desc(), entity.id.desc()).limit(_LIMIT)
 
 
-# The dashboard and status history pages are instead written as a range of
-# their index's key, ordered by that key; with the index (user_id, workflow_id,
-# status, started_at, id) a status page is
+# The dashboard page is instead written as a range of its index's key,
+# ordered by that key (ix_agent_exec_user_started: user_id, started_at, id):
 #
-#     WHERE user_id = :user_id AND workflow_id = :workflow_id
-#       AND (status, started_at, id) >= (:status, '-infinity', <nil uuid>)
-#       AND (status, started_at, id) <  (:status, :before_started_at, :before_id)
-#     ORDER BY status DESC, started_at DESC, id DESC LIMIT :limit
+#     WHERE (user_id, started_at, id) >= (:user_id, '-infinity', <nil uuid>)
+#       AND (user_id, started_at, id) <= (:user_id, 'infinity', <max uuid>)
+#     ORDER BY user_id DESC, started_at DESC, id DESC LIMIT :limit
 #
-# which is exactly `status = :status AND (started_at, id) < cursor` (the first
-# page's upper bound is (:status, 'infinity', <max uuid>)). With `status =
-# :status` the order reduces to (started_at, id), which other indexes also
-# give: ix_workflow_exec_user_workflow_started filtering status, which a
-# generic plan (psycopg prepares a statement run five times) picks because it
-# estimates one row for any user and workflow (the whole history scanned for a
-# rare status); ix_agent_executions_started_at with an incremental sort, which
-# the planner picks for a user with a large share of the table (every newer
-# execution of every user scanned). Only the intended index gives the range's
-# order. The range's leading column leads the row comparison, so btree stops
-# at the range's end; no other index starts with it (the single-column
-# workflow_id/agent_id indexes would, which is why the other histories keep
-# the plain form).
+# which is exactly `user_id = :user_id ORDER BY started_at DESC, id DESC`.
+# With `user_id = :user_id` the order reduces to (started_at, id), which
+# ix_agent_executions_started_at also gives (with an incremental sort on id),
+# and the planner picks it for a user with a large share of the table: a
+# backward scan through every newer execution of every user, all of them for
+# an idle heavy user. Only ix_agent_exec_user_started gives the range's order,
+# and as user_id leads the row comparison btree stops at the range's end. (The
+# histories keep the plain form: the single-column workflow_id/agent_id
+# indexes would serve a range led by workflow_id/agent_id, plus a Sort.)
 _NEG_INFINITY = literal_column("'-infinity'::timestamp", DateTime)
 _INFINITY = literal_column("'infinity'::timestamp", DateTime)
 _NIL_UUID = literal_column("'00000000-0000-0000-0000-000000000000'::uuid", Uuid)
@@ -260,37 +254,27 @@ _MAX_UUID = literal_column("'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid", Uuid)
 
 
 def _range_page(
-    entity: type[Execution],
-    equal: list[ColumnElement[bool]],
-    lead: InstrumentedAttribute[Any],
-    value: BindParameter[Any],
-    *,
-    cursor: bool,
+    entity: type[Execution], lead: InstrumentedAttribute[Any], value: BindParameter[Any]
 ) -> Select[tuple[Execution]]:
-    """Rows with `lead = value` (and `equal`), newest first, before the cursor if any."""
+    """Rows with `lead = value`, newest first, as a range of (lead, started_at, id)."""
     key = tuple_(lead, entity.started_at, entity.id)
-    lowest = tuple_(value, _NEG_INFINITY, _NIL_UUID)
-    upper = (
-        key < tuple_(value, _BEFORE_STARTED_AT, _BEFORE_ID)
-        if cursor
-        else key <= tuple_(value, _INFINITY, _MAX_UUID)
-    )
     return (
         select(entity)
-        .where(*equal, key >= lowest, upper)
+        .where(
+            key >= tuple_(value, _NEG_INFINITY, _NIL_UUID),
+            key <= tuple_(value, _INFINITY, _MAX_UUID),
+        )
         .order_by(lead.desc(), entity.started_at.desc(), entity.id.desc())
         .limit(_LIMIT)
     )
 
 
 # ix_agent_exec_user_started (user_id, started_at, id)
-_DASHBOARD_EXECUTIONS = _range_page(
-    AgentExecution, [], AgentExecution.user_id, _USER_ID, cursor=False
-).options(
+_DASHBOARD_EXECUTIONS = _range_page(AgentExecution, AgentExecution.user_id, _USER_ID).options(
     joinedload(AgentExecution.agent, innerjoin=True),
     joinedload(AgentExecution.metrics),
 )
-# ix_workflow_exec_user_workflow_started (user_id, workflow_id, started_at, id)
+# ix_workflow_exec_user_workflow_status (user_id, workflow_id, started_at, id, status)
 _WORKFLOW_HISTORY = {
     cursor: _history(
         WorkflowExecution,
@@ -299,13 +283,16 @@ _WORKFLOW_HISTORY = {
     )
     for cursor in (False, True)
 }
-# ix_workflow_exec_user_workflow_status (user_id, workflow_id, status, started_at, id)
+# the same index, its last column checked in the index: other statuses cost no
+# heap visit
 _WORKFLOW_HISTORY_BY_STATUS = {
-    cursor: _range_page(
+    cursor: _history(
         WorkflowExecution,
-        [WorkflowExecution.user_id == _USER_ID, WorkflowExecution.workflow_id == _WORKFLOW_ID],
-        WorkflowExecution.status,
-        bindparam("status", type_=String),
+        [
+            WorkflowExecution.user_id == _USER_ID,
+            WorkflowExecution.workflow_id == _WORKFLOW_ID,
+            WorkflowExecution.status == bindparam("status", type_=String),
+        ],
         cursor=cursor,
     )
     for cursor in (False, True)
