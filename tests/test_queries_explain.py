@@ -12,15 +12,14 @@ is the one psycopg's prepared statements get after five executions
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from psycopg import sql
-from sqlalchemy import Engine, create_engine, event
+from queries_plans import capture, indexes, plan_nodes, sorts
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from pyglue import queries
@@ -127,66 +126,6 @@ def explain_engine(pg_cluster: PostgresCluster, head_template: str) -> Iterator[
     finally:
         engine.dispose()
         pg_cluster.drop_database(name)
-
-
-Captured = list[tuple[str, dict[str, Any]]]
-
-
-def capture(engine: Engine, call: Callable[[Session], object]) -> Captured:
-    """The statements (with parameters) a helper sends."""
-    got: Captured = []
-
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        got.append((statement, dict(parameters)))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with Session(engine) as session:
-            call(session)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return got
-
-
-def plan_nodes(
-    engine: Engine, statement: str, parameters: dict[str, Any], *, generic: bool
-) -> list[dict[str, Any]]:
-    """The plan's nodes, depth first: the default plan, or the generic plan of the statement."""
-    with engine.connect() as conn:
-        if not generic:
-            [[plan]] = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
-        else:
-            raw = conn.connection.driver_connection
-            names: list[str] = []
-
-            def placeholder(match: re.Match[str]) -> str:
-                if match.group(1) not in names:
-                    names.append(match.group(1))
-                return f"${names.index(match.group(1)) + 1}"
-
-            numbered = re.sub(r"%\((\w+)\)s", placeholder, statement).replace("%%", "%")
-            arguments = sql.SQL(", ").join(sql.Literal(parameters[n]) for n in names)
-            conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
-            conn.exec_driver_sql("PREPARE explained AS " + numbered)
-            query = sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE explained ({})").format(arguments)
-            [[plan]] = conn.exec_driver_sql(query.as_string(raw))
-            conn.exec_driver_sql("DEALLOCATE explained")
-        conn.rollback()
-
-    def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        yield node
-        for child in node.get("Plans", []):
-            yield from walk(child)
-
-    return list(walk(plan[0]["Plan"]))
-
-
-def indexes(nodes: list[dict[str, Any]]) -> set[str]:
-    return {n["Index Name"] for n in nodes if "Index Name" in n}
-
-
-def sorts(nodes: list[dict[str, Any]]) -> list[str]:
-    return [n["Node Type"] for n in nodes if "Sort" in n["Node Type"]]
 
 
 def test_workflow_and_agent_helpers_use_primary_and_foreign_key_indexes(
