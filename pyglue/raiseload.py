@@ -32,13 +32,14 @@ LOADED_BY: dict[str, str | None] = {
     "Workflow.blocks": "get_workflow_with_relations",
     "Workflow.edges": "get_workflow_with_relations",
     "AgentBlock.agent": "get_workflow_with_relations",
-    "AgentBlock.workflow": "get_workflow_with_relations",
     "Agent.owner": "get_agent_with_relations",
     "Agent.tools": "get_agent_with_relations",
     "Agent.knowledgebases": "get_agent_with_relations",
     "AgentExecution.agent": "get_dashboard_executions_optimized",
     "AgentExecution.metrics": "get_dashboard_executions_optimized",
     # No helper loads these: the message tells the caller to add an option.
+    # (get_workflow_with_relations returns the workflow its blocks belong to.)
+    "AgentBlock.workflow": None,
     "AgentTool.agent": None,
     "ExecutionMetrics.execution": None,
     "WorkflowExecution.workflow": None,
