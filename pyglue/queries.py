@@ -189,7 +189,8 @@ _WORKFLOW_WITH_RELATIONS = (
     .options(
         joinedload(Workflow.owner, innerjoin=True),
         # AgentBlock.workflow is left unloaded: the caller holds the workflow,
-        # and setting it on every block costs a quarter of the helper's time
+        # and setting it on every block (immediateload) cost 15-25% of the
+        # helper's time on a 20-block workflow
         selectinload(Workflow.blocks).joinedload(AgentBlock.agent),
         selectinload(Workflow.edges),
     )
@@ -357,6 +358,7 @@ def _find_agents(provider: bool, model: bool, contains: bool, user: bool) -> Sel
     return stmt.order_by(Agent.name, Agent.id).limit(_LIMIT)
 
 
+# ordered by (name, id) for the reason given in _find_agents
 _WORKFLOWS_WITH_NODE_TYPE = {
     user: select(Workflow)
     .where(Workflow.graph_definition.op("@>")(bindparam("node_pattern", type_=JSONB)))
