@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session
 from pyglue import queries
 from pyglue.testing import PostgresCluster
 
+# generating and vacuuming 400k rows takes about ten seconds
+pytestmark = pytest.mark.slow
+
 GENERATE = """
 CREATE FUNCTION pg_temp.k(p int, n bigint) RETURNS uuid LANGUAGE sql IMMUTABLE
 AS $$ SELECT ('00000000-0000-' || p || '-8000-' || lpad(to_hex(n), 12, '0'))::uuid $$;
