@@ -46,9 +46,9 @@ SQL_FILES = {
     "functions/touch_memories.sql": "de4f29af95bf",
     "functions/consolidate_memories.sql": "843ac1c1917f",
     "functions/preview_memory_consolidation.sql": "4cda0fb227bd",
-    "functions/preview_memory_cleanup.sql": "24787b2f29c4",
+    "functions/preview_memory_cleanup.sql": "3291dc0ce518",
     "functions/cleanup_expired_memories.sql": "ccc7ca05bfbb",
-    "procedures/run_memory_maintenance.sql": "532e2d891bd5",
+    "procedures/run_memory_maintenance.sql": "e2a41a8cf1e1",
     "cron/memory_maintenance_jobs.sql": "cd5c62c11ec5",
 }
 

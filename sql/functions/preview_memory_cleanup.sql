@@ -27,7 +27,7 @@ AS $$
 DECLARE
     v_policy record;
     v_predicate text;
-    v_cutoffs timestamp[] := '{}';
+    v_cutoffs timestamp[] := '{}'::timestamp[];
     v_earlier text := '';
 BEGIN
     FOR v_policy IN

@@ -40,8 +40,8 @@ DECLARE
     -- the first 64 bits of md5(job name): stable across servers and versions
     c_lock CONSTANT bigint := ('x' || pg_catalog.substr(pg_catalog.md5(c_job), 1, 16))::bit(64)::bigint;
     v_counts jsonb;
-    v_deleted jsonb := '{}';
-    v_bytes jsonb := '{}';
+    v_deleted jsonb := '{}'::jsonb;
+    v_bytes jsonb := '{}'::jsonb;
     v_consolidated integer := 0;
     v_batches integer := 0;
     v_abandoned integer := 0;
