@@ -41,8 +41,12 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
     if args.schedule:
         from pyglue.maintenance import schedule
 
-        for job in schedule(engine):
+        jobs = schedule(engine)
+        for job in jobs:
             print(f"scheduled {job.job_name} ({job.schedule})")
+        if not jobs:
+            print("pg_cron is not installed in this database: nothing scheduled")
+            print("  (CREATE EXTENSION pg_cron there, or run `pyglue maintain memory` from a scheduler)")
     return 0
 
 

@@ -449,3 +449,13 @@ def test_cli_maintain_memory_permission_denied(
         "pyglue: agentdb.run_memory_maintenance: permission denied for procedure"
         " run_memory_maintenance (grant the role agentdb_admin to this user)\n"
     )
+
+
+def test_cli_install_schedule_without_pg_cron(
+    head_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["install", "--schedule", "--database-url", head_url]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "pg_cron is not installed in this database: nothing scheduled",
+        "  (CREATE EXTENSION pg_cron there, or run `pyglue maintain memory` from a scheduler)",
+    ]

@@ -1,7 +1,7 @@
 """Single-row insert latency into agent_memories while the memory cleanup deletes a backlog.
 
     python -m pyglue.bench.memory_cleanup [--expired 150000] [--live 50000]
-        [--batch-size 5000] [--naive] [--database-url URL]
+        [--batch-size 5000] [--naive] [--repeat 3] [--database-url URL]
 
 Without --database-url it starts a throwaway cluster (fsync and
 synchronous_commit off: latencies are the database's own work, not the
@@ -9,9 +9,10 @@ disk's). It loads `--expired` expired memories (60% short_term, 20% episodic
 low, 20% long_term low) and `--live` current ones, then one connection inserts
 single memories in autocommit, one after the other, while
 `CALL agentdb.run_memory_maintenance(batch_size)` runs; the insert latencies
-of that window give p50/p95/p99/max. `--naive` then reloads the backlog and
-measures the same during the performance plan's cleanup: one DELETE per rule
-in one transaction.
+of that window give p50/p95/p99/max. Each cleanup lasts well under a second
+on a small machine, so the backlog is loaded and deleted `--repeat` times and
+the latencies pooled. `--naive` does the same with the performance plan's
+cleanup: one DELETE per rule in one transaction.
 """
 
 from __future__ import annotations
@@ -89,7 +90,14 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def measure(dsn: str, agent_id: uuid.UUID, cleanup: str, batch_size: int) -> LatencyResult:
+@dataclass(frozen=True)
+class _Sample:
+    deleted: int
+    seconds: float
+    latencies: list[float]
+
+
+def measure(dsn: str, agent_id: uuid.UUID, cleanup: str, batch_size: int) -> _Sample:
     """Insert single rows in a loop while `cleanup` ('batched' or 'naive') runs; their latencies."""
     latencies: list[float] = []
     stop = threading.Event()
@@ -129,11 +137,16 @@ def measure(dsn: str, agent_id: uuid.UUID, cleanup: str, batch_size: int) -> Lat
     elapsed = time.perf_counter() - begin
     stop.set()
     inserter.join(30)
-    window = list(latencies)
+    return _Sample(deleted, elapsed, list(latencies))
+
+
+def summarize(cleanup: str, samples: list[_Sample]) -> LatencyResult:
+    """One result from the pooled insert latencies of several cleanups."""
+    window = [latency for sample in samples for latency in sample.latencies]
     return LatencyResult(
         cleanup=cleanup,
-        rows_deleted=deleted,
-        cleanup_seconds=elapsed,
+        rows_deleted=sum(sample.deleted for sample in samples),
+        cleanup_seconds=sum(sample.seconds for sample in samples),
         inserts=len(window),
         p50_ms=_percentile(window, 50),
         p95_ms=_percentile(window, 95),
@@ -161,16 +174,23 @@ def prepare_database(url: str) -> uuid.UUID:
     return agent_id
 
 
-def run(url: str, *, expired: int, live: int, batch_size: int, naive: bool) -> list[LatencyResult]:
-    """Load the backlog into `url`, measure during the batched maintenance (and the naive one)."""
+def run(
+    url: str, *, expired: int, live: int, batch_size: int, naive: bool, repeat: int = 1
+) -> list[LatencyResult]:
+    """Load the backlog into `url`, measure during the batched maintenance (and the naive one).
+
+    Each kind of cleanup runs `repeat` times on a reloaded backlog; latencies are pooled.
+    """
     agent_id = prepare_database(url)
     dsn = libpq_dsn(resolve_url(url))
+    load_backlog(dsn, agent_id, 0, live)
     results = []
-    load_backlog(dsn, agent_id, expired, live)
-    results.append(measure(dsn, agent_id, "batched", batch_size))
-    if naive:
-        load_backlog(dsn, agent_id, expired, 0)
-        results.append(measure(dsn, agent_id, "naive", batch_size))
+    for cleanup in ("batched", "naive") if naive else ("batched",):
+        samples = []
+        for _ in range(repeat):
+            load_backlog(dsn, agent_id, expired, 0)
+            samples.append(measure(dsn, agent_id, cleanup, batch_size))
+        results.append(summarize(cleanup, samples))
     return results
 
 
@@ -193,11 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live", type=int, default=50_000, help="current rows that stay")
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--naive", action="store_true", help="also measure the plan's DELETEs")
+    parser.add_argument("--repeat", type=int, default=3, help="cleanups per kind, pooled")
     parser.add_argument("--database-url", help="an empty database (default: a throwaway cluster)")
     args = parser.parse_args(argv)
     options = {
         "expired": args.expired, "live": args.live, "batch_size": args.batch_size,
-        "naive": args.naive,
+        "naive": args.naive, "repeat": args.repeat,
     }  # fmt: skip
     if args.database_url:
         results = run(args.database_url, **options)

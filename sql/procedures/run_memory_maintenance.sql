@@ -13,15 +13,17 @@
 --      every policy's batch comes back short of p_batch_size. Each batch also
 --      writes the running totals into the run row, in the same transaction,
 --      so an interrupted run's row says exactly what it deleted.
---   5. p_dry_run: records what consolidation and cleanup would do
---      (preview_memory_consolidation, preview_memory_cleanup) and changes no
---      memory.
+--   5. p_dry_run: records what consolidation and cleanup would each do on
+--      their own now (preview_memory_consolidation, preview_memory_cleanup:
+--      a short_term memory consolidation would save is also counted under
+--      the short_term policy) and changes no memory.
 --   6. An error in any step: the step's subtransaction is rolled back, the run
 --      row is closed as 'failed' with the error text and COMMITted, the lock
 --      released, and the error raised again with its SQLSTATE.
 --
 -- It COMMITs, so it must be CALLed outside a transaction block (autocommit,
--- psql, pg_cron). For the same reason it can be neither SECURITY DEFINER nor
+-- psql, pg_cron); inside one it fails at once (SQLSTATE 2D000) with nothing
+-- done and no lock kept. For the same reason it can be neither SECURITY DEFINER nor
 -- have a SET search_path clause (PostgreSQL forbids transaction control in
 -- both); it runs with its caller's rights and schema-qualifies every name
 -- instead. The work on the platform's table is done by SECURITY DEFINER
