@@ -46,7 +46,10 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
             print(f"scheduled {job.job_name} ({job.schedule})")
         if not jobs:
             print("pg_cron is not installed in this database: nothing scheduled")
-            print("  (CREATE EXTENSION pg_cron there, or run `pyglue maintain memory` from a scheduler)")
+            print(
+                "  (CREATE EXTENSION pg_cron there,"
+                " or run `pyglue maintain memory` from a scheduler)"
+            )
     return 0
 
 
