@@ -20,7 +20,9 @@ from typing import Any, Literal, cast
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from pyglue import install
 from pyglue.errors import ConfigurationError, PermissionDenied, PyglueError
+from pyglue.install import ScheduledJob
 
 ADMIN_ROLE = "agentdb_admin"
 MEMORY_JOB = "agentdb-memory-maintenance"
@@ -106,15 +108,6 @@ class PolicyCleanup:
     rows_deleted: int
     batches: int
     complete: bool
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    """An agentdb job handed to pg_cron, with pg_cron's job id."""
-
-    job_name: str
-    schedule: str
-    jobid: int
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
@@ -279,11 +272,8 @@ def last_runs(
 
 def schedule(engine: Engine) -> list[ScheduledJob]:
     """Create or update every agentdb job in pg_cron; [] when pg_cron is not installed here."""
-    with _translated("agentdb.schedule_maintenance"), engine.begin() as connection:
-        rows = connection.execute(
-            text("SELECT job_name, schedule, jobid FROM agentdb.schedule_maintenance()")
-        ).all()
-    return [ScheduledJob(row.job_name, row.schedule, int(row.jobid)) for row in rows]
+    with _translated("agentdb.schedule_maintenance"):
+        return install.schedule_maintenance(engine)
 
 
 def unschedule(engine: Engine) -> list[str]:
