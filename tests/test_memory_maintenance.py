@@ -253,7 +253,11 @@ def _named_engine(engine: Engine, application_name: str) -> Engine:
 
 
 def test_two_simultaneous_runs_one_is_skipped(
-    engine: Engine, agent: uuid.UUID, gate: psycopg.Connection[tuple[object, ...]]
+    engine: Engine,
+    agent: uuid.UUID,
+    gate: psycopg.Connection[tuple[object, ...]],
+    head_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with engine.begin() as conn:
         add_memories(conn, 50, type_="short_term", age=2 * DAY + timedelta(hours=1))
@@ -272,12 +276,17 @@ def test_two_simultaneous_runs_one_is_skipped(
             "another run of agentdb-memory-maintenance holds its advisory lock"
         )
         assert second.finished_at is not None
+        assert cli.main(["maintain", "memory", "--database-url", head_url]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"agentdb-memory-maintenance run {second.id + 1}: skipped",
+            "  another run of agentdb-memory-maintenance holds its advisory lock",
+        ]
         gate.execute("SELECT pg_advisory_unlock(%s)", [GATE_KEY])
         result = first.result(timeout=60)
     first_engine.dispose()
     assert result is not None
     assert (result.status, result.rows_deleted, result.batches) == ("succeeded", 51, 3)
-    assert [status for status, _ in _runs(engine)] == ["succeeded", "skipped"]
+    assert [status for status, _ in _runs(engine)] == ["succeeded", "skipped", "skipped"]
     assert count_memories(engine) == 0
 
 
