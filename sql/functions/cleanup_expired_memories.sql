@@ -9,11 +9,13 @@
 -- Each batch is one statement:
 --   DELETE ... WHERE ctid = ANY (ARRAY(SELECT ctid ... WHERE <policy>
 --                                     ORDER BY <age> LIMIT n FOR UPDATE SKIP LOCKED))
--- The inner scan walks the policy's partial index from the oldest row (the
--- ORDER BY keeps the planner on the index however many rows expired), and
+-- The inner scan reads the policy's partial index from the oldest row (the
+-- ORDER BY keeps the planner on that index however many rows expired: an
+-- ordered index scan, or for a few rows a bitmap scan of it and a sort), and
 -- SKIP LOCKED leaves rows the app is updating right now to the next run
 -- instead of waiting on (or deadlocking with) the app's transactions. A row
--- recalled since the statement began is re-checked by the lock and kept.
+-- updated since the statement began is re-checked under the lock: recalled
+-- meanwhile under a last_access rule, it is no longer expired and is kept.
 --
 -- SECURITY DEFINER: agentdb_admin runs the cleanup without holding DELETE on
 -- the platform's table; this function can delete only what policies expire.
