@@ -48,7 +48,7 @@ SQL_FILES = {
     "functions/preview_memory_consolidation.sql": "4cda0fb227bd",
     "functions/preview_memory_cleanup.sql": "3291dc0ce518",
     "functions/cleanup_expired_memories.sql": "f5d73aa1e0b8",
-    "procedures/run_memory_maintenance.sql": "ba0a176c6264",
+    "procedures/run_memory_maintenance.sql": "e2b6846be1eb",
     "cron/memory_maintenance_jobs.sql": "cd5c62c11ec5",
 }
 

@@ -41,8 +41,13 @@ DECLARE
     c_job CONSTANT text := 'agentdb-memory-maintenance';
     -- the first 64 bits of md5(job name): stable across servers and versions
     c_lock CONSTANT bigint := ('x' || pg_catalog.substr(pg_catalog.md5(c_job), 1, 16))::bit(64)::bigint;
+    -- what is COMMITted; a step works on the v_step_* copies, which are
+    -- taken over only once its COMMIT is done (variables are not rolled back)
     v_counts jsonb;
     v_deleted jsonb := '{}'::jsonb;
+    v_step_counts jsonb;
+    v_step_deleted jsonb;
+    v_step_done boolean;
     v_bytes jsonb := '{}'::jsonb;
     v_consolidated integer := 0;
     v_batches integer := 0;
@@ -104,24 +109,25 @@ BEGIN
 
     -- consolidation (dry run: its preview), then the cleanup preview for a dry run
     BEGIN
+        v_step_deleted := v_deleted;
         IF p_dry_run THEN
             v_consolidated := agentdb.preview_memory_consolidation();
             FOR v_row IN SELECT pv.policy_name, pv.rows_to_delete, pv.approx_bytes
                            FROM agentdb.preview_memory_cleanup() AS pv
             LOOP
-                v_deleted := v_deleted || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.rows_to_delete);
+                v_step_deleted := v_step_deleted
+                    || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.rows_to_delete);
                 v_bytes := v_bytes || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.approx_bytes);
             END LOOP;
-            v_done := true;
         ELSE
             v_consolidated := agentdb.consolidate_memories();
         END IF;
-        v_counts := v_counts || pg_catalog.jsonb_build_object(
-            'consolidated', v_consolidated, 'deleted', v_deleted, 'batches', v_batches);
+        v_step_counts := v_counts || pg_catalog.jsonb_build_object(
+            'consolidated', v_consolidated, 'deleted', v_step_deleted, 'batches', v_batches);
         IF p_dry_run THEN
-            v_counts := v_counts || pg_catalog.jsonb_build_object('approx_bytes', v_bytes);
+            v_step_counts := v_step_counts || pg_catalog.jsonb_build_object('approx_bytes', v_bytes);
         END IF;
-        UPDATE agentdb.maintenance_runs SET counts = v_counts WHERE id = p_run_id;
+        UPDATE agentdb.maintenance_runs SET counts = v_step_counts WHERE id = p_run_id;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                                 v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
@@ -129,22 +135,26 @@ BEGIN
     END;
     IF NOT v_failed THEN
         COMMIT;
+        v_counts := v_step_counts;
+        v_deleted := v_step_deleted;
+        v_done := p_dry_run;
     END IF;
 
     -- the cleanup: one batch per policy per transaction
     WHILE NOT v_failed AND NOT v_done LOOP
         BEGIN
-            v_done := true;
+            v_step_done := true;
+            v_step_deleted := v_deleted;
             FOR v_row IN SELECT c.policy_name, c.rows_deleted, c.complete
                            FROM agentdb.cleanup_expired_memories(p_batch_size, 1) AS c
             LOOP
-                v_deleted := v_deleted || pg_catalog.jsonb_build_object(v_row.policy_name,
-                    coalesce((v_deleted ->> v_row.policy_name)::bigint, 0) + v_row.rows_deleted);
-                v_done := v_done AND v_row.complete;
+                v_step_deleted := v_step_deleted || pg_catalog.jsonb_build_object(v_row.policy_name,
+                    coalesce((v_step_deleted ->> v_row.policy_name)::bigint, 0) + v_row.rows_deleted);
+                v_step_done := v_step_done AND v_row.complete;
             END LOOP;
-            v_batches := v_batches + 1;
-            v_counts := v_counts || pg_catalog.jsonb_build_object('deleted', v_deleted, 'batches', v_batches);
-            UPDATE agentdb.maintenance_runs SET counts = v_counts WHERE id = p_run_id;
+            v_step_counts := v_counts
+                || pg_catalog.jsonb_build_object('deleted', v_step_deleted, 'batches', v_batches + 1);
+            UPDATE agentdb.maintenance_runs SET counts = v_step_counts WHERE id = p_run_id;
         EXCEPTION WHEN OTHERS OR query_canceled THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                                     v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
@@ -152,6 +162,10 @@ BEGIN
         END;
         IF NOT v_failed THEN
             COMMIT;
+            v_counts := v_step_counts;
+            v_deleted := v_step_deleted;
+            v_batches := v_batches + 1;
+            v_done := v_step_done;
         END IF;
     END LOOP;
 

@@ -10,7 +10,7 @@
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS tap_memory_admin;
 CREATE ROLE tap_memory_admin NOLOGIN IN ROLE agentdb_admin;
-SELECT plan(35);
+SELECT plan(39);
 
 SELECT throws_ok('CALL agentdb.run_memory_maintenance(0)', '22023',
                  'p_batch_size must be a positive integer, not 0', 'batch size 0 is refused');
@@ -132,6 +132,36 @@ SELECT results_eq(
 SELECT is((SELECT count(*) FROM agentdb.maintenance_runs WHERE status = 'running'), 0::bigint,
           'no run is left running');
 
+-- a failure after a batch's deletions, in the same step (the progress UPDATE
+-- of the run row): the recorded counts are those of the COMMITted batches only
+\o /dev/null
+SELECT pg_temp.mem('episodic', 'low', (31 + g || ' days')::interval) FROM generate_series(1, 25) AS g;
+\o
+CREATE FUNCTION pg_temp.refuse_second_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = 'running' AND NEW.counts ->> 'batches' = '2' THEN
+        RAISE EXCEPTION 'no second batch' USING ERRCODE = 'AB124';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_second_batch BEFORE UPDATE ON agentdb.maintenance_runs
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_second_batch();
+\set ON_ERROR_STOP 0
+CALL agentdb.run_memory_maintenance(10);
+\set ON_ERROR_STOP 1
+DROP TRIGGER refuse_second_batch ON agentdb.maintenance_runs;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, 'AB124', 'the progress update failed at the second batch');
+SELECT results_eq(
+    $$SELECT status, counts -> 'deleted' ->> 'episodic_low', counts ->> 'batches'
+        FROM agentdb.maintenance_runs ORDER BY id DESC LIMIT 1$$,
+    $$VALUES ('failed'::text, '10'::text, '1'::text)$$,
+    'the run records the first batch only: the second one was rolled back, its count too');
+SELECT is((SELECT count(*) FROM public.agent_memories WHERE type = 'episodic' AND importance = 'low'),
+          15::bigint, 'and the table agrees: 25 - 10');
+CALL agentdb.run_memory_maintenance(10) \gset last_
+SELECT is((SELECT counts -> 'deleted' ->> 'episodic_low' FROM agentdb.maintenance_runs WHERE id = :last_p_run_id),
+          '15', 'the next run deletes the other 15');
+
 -- failures before the first batch: consolidation (revoked from the admin role)
 REVOKE EXECUTE ON FUNCTION agentdb.consolidate_memories(uuid) FROM agentdb_admin;
 SET ROLE tap_memory_admin;
@@ -145,12 +175,12 @@ SELECT results_eq(
     'SELECT status, error FROM agentdb.maintenance_runs ORDER BY id DESC LIMIT 1',
     $$VALUES ('failed'::text, 'permission denied for function consolidate_memories [SQLSTATE 42501]'::text)$$,
     'and recorded');
-SELECT is((SELECT count(*) FROM agentdb.maintenance_runs), 8::bigint,
-          'runs: dry, real, admin, the abandoned one, next, failed, after, failed again');
+SELECT is((SELECT count(*) FROM agentdb.maintenance_runs), 10::bigint,
+          'runs: dry, real, admin, the abandoned one, next, poisoned, after, second batch, last, revoked');
 SELECT results_eq(
     'SELECT status, count(*) FROM agentdb.maintenance_runs GROUP BY status ORDER BY status',
-    $$VALUES ('failed'::text, 3::bigint), ('succeeded', 5::bigint)$$,
-    'three failed (abandoned, poisoned, revoked), five succeeded');
+    $$VALUES ('failed'::text, 4::bigint), ('succeeded', 6::bigint)$$,
+    'four failed (abandoned, poisoned, second batch, revoked), six succeeded');
 
 SELECT * FROM finish();
 DROP ROLE tap_memory_admin;
