@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from queries_plans import capture, history_page_scan, indexes, plan_nodes, sorts
+from plans import capture, history_page_scan, indexes, plan_nodes, sorts
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
