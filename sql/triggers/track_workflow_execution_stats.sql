@@ -1,0 +1,85 @@
+-- agentdb.track_workflow_execution_stats: keep workflow_execution_stats exact
+-- as workflow_executions rows are written.
+--
+-- Same rules as agentdb.track_agent_execution_stats: a run counts on the UTC
+-- day it started, from the insert on; statuses and durations as they are
+-- now; a changed day, workflow or user moves the contribution (keys locked
+-- in key order); no DELETE trigger, so retention does not change history.
+CREATE FUNCTION agentdb.track_workflow_execution_stats()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_old_first boolean;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM agentdb.add_workflow_execution_stats(
+            NEW.user_id, NEW.workflow_id, NEW.started_at::date, 1,
+            (NEW.status = 'completed')::integer, (NEW.status = 'failed')::integer,
+            (NEW.status = 'cancelled')::integer,
+            (NEW.duration_ms IS NOT NULL)::integer, coalesce(NEW.duration_ms, 0),
+            NEW.duration_ms, NULL);
+        RETURN NULL;
+    END IF;
+
+    IF OLD.user_id = NEW.user_id AND OLD.workflow_id = NEW.workflow_id
+       AND OLD.started_at::date = NEW.started_at::date THEN
+        PERFORM agentdb.add_workflow_execution_stats(
+            NEW.user_id, NEW.workflow_id, NEW.started_at::date, 0,
+            (NEW.status = 'completed')::integer - (OLD.status = 'completed')::integer,
+            (NEW.status = 'failed')::integer - (OLD.status = 'failed')::integer,
+            (NEW.status = 'cancelled')::integer - (OLD.status = 'cancelled')::integer,
+            (NEW.duration_ms IS NOT NULL)::integer - (OLD.duration_ms IS NOT NULL)::integer,
+            coalesce(NEW.duration_ms, 0)::bigint - coalesce(OLD.duration_ms, 0),
+            CASE WHEN OLD.duration_ms IS DISTINCT FROM NEW.duration_ms THEN NEW.duration_ms END,
+            CASE WHEN OLD.duration_ms IS DISTINCT FROM NEW.duration_ms THEN OLD.duration_ms END);
+        RETURN NULL;
+    END IF;
+
+    v_old_first := (OLD.user_id, OLD.started_at::date, OLD.workflow_id)
+                 < (NEW.user_id, NEW.started_at::date, NEW.workflow_id);
+    IF v_old_first THEN
+        PERFORM agentdb.add_workflow_execution_stats(
+            OLD.user_id, OLD.workflow_id, OLD.started_at::date, -1,
+            -(OLD.status = 'completed')::integer, -(OLD.status = 'failed')::integer,
+            -(OLD.status = 'cancelled')::integer,
+            -(OLD.duration_ms IS NOT NULL)::integer, -coalesce(OLD.duration_ms, 0)::bigint,
+            NULL, OLD.duration_ms);
+    END IF;
+    PERFORM agentdb.add_workflow_execution_stats(
+        NEW.user_id, NEW.workflow_id, NEW.started_at::date, 1,
+        (NEW.status = 'completed')::integer, (NEW.status = 'failed')::integer,
+        (NEW.status = 'cancelled')::integer,
+        (NEW.duration_ms IS NOT NULL)::integer, coalesce(NEW.duration_ms, 0),
+        NEW.duration_ms, NULL);
+    IF NOT v_old_first THEN
+        PERFORM agentdb.add_workflow_execution_stats(
+            OLD.user_id, OLD.workflow_id, OLD.started_at::date, -1,
+            -(OLD.status = 'completed')::integer, -(OLD.status = 'failed')::integer,
+            -(OLD.status = 'cancelled')::integer,
+            -(OLD.duration_ms IS NOT NULL)::integer, -coalesce(OLD.duration_ms, 0)::bigint,
+            NULL, OLD.duration_ms);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION agentdb.track_workflow_execution_stats() IS
+    'Trigger on workflow_executions (insert, counted updates): keep workflow_execution_stats exact; deletes (retention) do not change it';
+REVOKE EXECUTE ON FUNCTION agentdb.track_workflow_execution_stats() FROM PUBLIC;
+
+CREATE TRIGGER agentdb_stats_insert
+    AFTER INSERT ON public.workflow_executions
+    FOR EACH ROW EXECUTE FUNCTION agentdb.track_workflow_execution_stats();
+CREATE TRIGGER agentdb_stats_update
+    AFTER UPDATE ON public.workflow_executions
+    FOR EACH ROW
+    WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id
+          OR OLD.workflow_id IS DISTINCT FROM NEW.workflow_id
+          OR OLD.started_at::date IS DISTINCT FROM NEW.started_at::date
+          OR OLD.duration_ms IS DISTINCT FROM NEW.duration_ms
+          OR (OLD.status IS DISTINCT FROM NEW.status
+              AND (OLD.status IN ('completed', 'failed', 'cancelled')
+                   OR NEW.status IN ('completed', 'failed', 'cancelled'))))
+    EXECUTE FUNCTION agentdb.track_workflow_execution_stats();
