@@ -363,6 +363,29 @@ class AgentMemory(Base):
 # by the ORM. avg_duration_ms is generated from the sum and count. The
 # tables' fillfactor (80, for HOT counter updates) is set in the SQL only.
 
+AGENT_EXECUTION_STATS_COMMENT = (
+    "Per agent, user and UTC day a run started on: exact counts, duration "
+    "sum/count/min/max, tokens, LLM calls and cost of agent_executions (+ "
+    "execution_metrics), kept by triggers in the writing transaction. Deleting raw "
+    "executions (retention) does NOT change history already rolled up here; "
+    "agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive."
+)
+WORKFLOW_EXECUTION_STATS_COMMENT = (
+    "Per workflow, user and UTC day a run started on: exact counts and duration "
+    "sum/count/min/max of workflow_executions, kept by triggers in the writing "
+    "transaction. Tokens and cost belong to agent executions (execution_metrics) and "
+    "are rolled up in agent_execution_stats. Deleting raw executions (retention) does "
+    "NOT change history already rolled up here; agentdb.refresh_execution_stats() "
+    "rebuilds days from the raw rows that survive."
+)
+USER_EXECUTION_STATS_COMMENT = (
+    "Per user and UTC day a run started on: the agent_execution_stats of all the "
+    "user's agents summed (a 30-day dashboard reads 31 rows, not agents x days), kept "
+    "by the same triggers. Deleting raw executions (retention) or an agent does NOT "
+    "change history already rolled up here; agentdb.refresh_execution_stats() "
+    "rebuilds days from the raw rows that survive."
+)
+
 AVG_DURATION = (
     "CASE WHEN duration_count > 0 "
     "THEN round(total_duration_ms::numeric / duration_count)::bigint END"
@@ -391,7 +414,10 @@ class _ExecutionStatsColumns:
 
 class AgentExecutionStats(_ExecutionStatsColumns, Base):
     __tablename__ = "agent_execution_stats"
-    __table_args__ = (Index("ix_agent_execution_stats_agent_id_date", "agent_id", "date"),)
+    __table_args__ = (
+        Index("ix_agent_execution_stats_agent_id_date", "agent_id", "date"),
+        {"comment": AGENT_EXECUTION_STATS_COMMENT},
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -413,6 +439,7 @@ class WorkflowExecutionStats(_ExecutionStatsColumns, Base):
     __tablename__ = "workflow_execution_stats"
     __table_args__ = (
         Index("ix_workflow_execution_stats_workflow_id_date", "workflow_id", "date"),
+        {"comment": WORKFLOW_EXECUTION_STATS_COMMENT},
     )  # fmt: skip
 
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -428,6 +455,7 @@ class WorkflowExecutionStats(_ExecutionStatsColumns, Base):
 
 class UserExecutionStats(_ExecutionStatsColumns, Base):
     __tablename__ = "user_execution_stats"
+    __table_args__ = ({"comment": USER_EXECUTION_STATS_COMMENT},)
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )

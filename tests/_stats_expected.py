@@ -37,18 +37,24 @@ class RawExecution:
 
 
 def raw_executions(conn: psycopg.Connection[Any]) -> list[RawExecution]:
-    rows = conn.cursor(row_factory=tuple_row).execute(
-        "SELECT e.id, e.agent_id, e.user_id, e.status, e.started_at, e.duration_ms, "
-        "       m.total_tokens, m.llm_call_count, m.cost "
-        "  FROM agent_executions e LEFT JOIN execution_metrics m ON m.execution_id = e.id"
-    ).fetchall()
+    rows = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(
+            "SELECT e.id, e.agent_id, e.user_id, e.status, e.started_at, e.duration_ms, "
+            "       m.total_tokens, m.llm_call_count, m.cost "
+            "  FROM agent_executions e LEFT JOIN execution_metrics m ON m.execution_id = e.id"
+        )
+        .fetchall()
+    )
     return [RawExecution(*row) for row in rows]
 
 
 def utc_today(conn: psycopg.Connection[Any]) -> date:
-    row = conn.cursor(row_factory=tuple_row).execute(
-        "SELECT (timezone('utc', now()))::date"
-    ).fetchone()
+    row = (
+        conn.cursor(row_factory=tuple_row)
+        .execute("SELECT (timezone('utc', now()))::date")
+        .fetchone()
+    )
     assert row is not None
     today: date = row[0]
     return today

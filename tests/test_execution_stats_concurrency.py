@@ -1,4 +1,4 @@
-"""16 connections completing executions of the same agent at once: exact, no deadlock, no lost update."""
+"""16 connections completing runs of one agent at once: exact, no deadlock, no lost update."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def test_sixteen_writers_on_one_agent_end_exact(head_url: str) -> None:
     conninfo = dsn(head_url)
     with psycopg.connect(conninfo, autocommit=True) as setup:
         setup.execute("INSERT INTO users (id, email) VALUES (%s, 'a@x.test')", (USER,))
-        setup.execute("INSERT INTO agents (id, user_id, name) VALUES (%s, %s, 'hot')", (AGENT, USER))
+        setup.execute(
+            "INSERT INTO agents (id, user_id, name) VALUES (%s, %s, 'hot')", (AGENT, USER)
+        )
         today = utc_today(setup)
     # runs that started yesterday just before midnight and today: two hot rows per table
     starts = [

@@ -143,9 +143,7 @@ def _started_at(today: date, day: int, tod: int) -> datetime:
     return datetime.combine(today + timedelta(days=day), TIMES_OF_DAY[tod])
 
 
-def _apply(
-    conn: psycopg.Connection[Any], op: Op, executions: list[uuid.UUID], today: date
-) -> None:
+def _apply(conn: psycopg.Connection[Any], op: Op, executions: list[uuid.UUID], today: date) -> None:
     if isinstance(op, Insert):
         agent_id, user_id = AGENTS[op.agent]
         execution_id = uuid.uuid4()
@@ -184,7 +182,8 @@ def _apply(
     else:
         agent_id, user_id = AGENTS[op.agent]
         conn.execute(
-            "UPDATE agent_executions SET agent_id = %s, user_id = %s, started_at = %s WHERE id = %s",
+            "UPDATE agent_executions SET agent_id = %s, user_id = %s, started_at = %s "
+            "WHERE id = %s",
             (agent_id, user_id, _started_at(today, op.day, op.tod), execution_id),
         )
 
@@ -196,7 +195,9 @@ def _check_reads(conn: psycopg.Connection[Any], engine: Engine, today: date) -> 
         for days in (1, 2, 30):
             got = normalize(dashboard.user_dashboard(engine, user_id, days))
             assert got == normalized(expected_dashboard(raw, user_id, days, today))
-            got_agents = [normalize(r) for r in dashboard.agent_stats_summary(engine, user_id, days)]
+            got_agents = [
+                normalize(r) for r in dashboard.agent_stats_summary(engine, user_id, days)
+            ]
             assert got_agents == [
                 normalized(r) for r in expected_agents(raw, names, user_id, days, today)
             ]

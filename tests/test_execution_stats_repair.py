@@ -174,9 +174,7 @@ def test_a_second_concurrent_check_is_skipped(
     conn, engine = db
     holder = psycopg.connect(dsn(head_url))
     try:
-        holder.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('agentdb-execution-stats-check'))"
-        )
+        holder.execute("SELECT pg_advisory_xact_lock(hashtext('agentdb-execution-stats-check'))")
         result = dashboard.check_execution_stats(engine)
     finally:
         holder.rollback()
@@ -254,7 +252,9 @@ def test_app_role_reads_but_cannot_repair(
         app = create_engine(head_url, connect_args={"options": f"-c role={role}"})
         try:
             assert dashboard.user_dashboard(app, USER).total == 0
-            assert len(dashboard.user_daily_stats(app, USER, date(2026, 1, 1), date(2026, 1, 3))) == 3
+            assert (
+                len(dashboard.user_daily_stats(app, USER, date(2026, 1, 1), date(2026, 1, 3))) == 3
+            )
             assert dashboard.agent_stats_summary(app, USER) == []
             with pytest.raises(PermissionDenied, match="agentdb_admin"):
                 dashboard.refresh_execution_stats(app, date(2026, 1, 1), date(2026, 1, 1))

@@ -40,7 +40,9 @@ def conn(head_url: str) -> Iterator[psycopg.Connection[dict[str, Any]]]:
             (AGENT, USER, AGENT_2, USER, OTHER_AGENT, OTHER_USER),
         )
         c.execute(
-            "INSERT INTO workflows (id, user_id, name, graph_definition) VALUES (%s, %s, 'w', '{}')", (WORKFLOW, USER)
+            "INSERT INTO workflows (id, user_id, name, graph_definition) "
+            "VALUES (%s, %s, 'w', '{}')",
+            (WORKFLOW, USER),
         )
         yield c
 

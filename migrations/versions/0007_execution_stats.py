@@ -31,7 +31,7 @@ depends_on = None
 JOB_NAME = "agentdb-execution-stats-check"
 
 SQL_FILES = {
-    "schema/execution_stats.sql": "2ea6293cbe89",
+    "schema/execution_stats.sql": "9bf6d3b48267",
     "functions/add_agent_execution_stats.sql": "49d24286f617",
     "functions/add_workflow_execution_stats.sql": "62bf5003dc22",
     "triggers/track_agent_execution_stats.sql": "d93b8e75994c",

@@ -7,6 +7,9 @@
 -- from total_duration_ms / duration_count by a generated column, so it can
 -- never drift from the sums it is computed from).
 --
+-- duration_count is how many executions with a duration_ms are summed in
+-- total_duration_ms: the divisor of the exact average.
+--
 -- Keys: the primary keys start with (user_id, date) because every read is
 -- "one user, a range of days"; the (agent_id, date) / (workflow_id, date)
 -- indexes serve per-agent history and the ON DELETE CASCADE of an agent.
@@ -44,10 +47,6 @@ CREATE INDEX ix_agent_execution_stats_agent_id_date ON public.agent_execution_st
 COMMENT ON TABLE public.agent_execution_stats IS
     'Per agent, user and UTC day a run started on: exact counts, duration sum/count/min/max, tokens, LLM calls and cost of agent_executions (+ execution_metrics), kept by triggers in the writing transaction. '
     'Deleting raw executions (retention) does NOT change history already rolled up here; agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive.';
-COMMENT ON COLUMN public.agent_execution_stats.duration_count IS
-    'How many executions with a duration_ms are summed in total_duration_ms (the divisor of the exact average)';
-COMMENT ON COLUMN public.agent_execution_stats.avg_duration_ms IS
-    'round(total_duration_ms / duration_count), generated: never an average of averages';
 
 CREATE TABLE public.workflow_execution_stats (
     user_id            uuid NOT NULL,
