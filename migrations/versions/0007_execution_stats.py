@@ -32,11 +32,9 @@ JOB_NAME = "agentdb-execution-stats-check"
 
 SQL_FILES = {
     "schema/execution_stats.sql": "9bf6d3b48267",
-    "functions/add_agent_execution_stats.sql": "49d24286f617",
-    "functions/add_workflow_execution_stats.sql": "62bf5003dc22",
-    "triggers/track_agent_execution_stats.sql": "d93b8e75994c",
-    "triggers/track_execution_metrics_stats.sql": "9732f5c38b20",
-    "triggers/track_workflow_execution_stats.sql": "6ae60e79cb26",
+    "triggers/track_agent_execution_stats.sql": "13872346d7fe",
+    "triggers/track_execution_metrics_stats.sql": "faed97878838",
+    "triggers/track_workflow_execution_stats.sql": "348571b305b1",
     "functions/refresh_execution_stats.sql": "f2d546fb5573",
     "functions/verify_execution_stats.sql": "87600f4b6b22",
     "functions/check_execution_stats.sql": "058f05002f60",
@@ -114,10 +112,6 @@ def downgrade() -> None:
         "agentdb.track_agent_execution_stats()",
         "agentdb.track_execution_metrics_stats()",
         "agentdb.track_workflow_execution_stats()",
-        "agentdb.add_agent_execution_stats(uuid, uuid, date, integer, integer, integer, integer,"
-        " integer, bigint, integer, integer, bigint, bigint, numeric)",
-        "agentdb.add_workflow_execution_stats(uuid, uuid, date, integer, integer, integer, integer,"
-        " integer, bigint, integer, integer)",
     ):
         op.execute(f"DROP FUNCTION {signature}")
     op.execute("DROP TABLE user_execution_stats, agent_execution_stats, workflow_execution_stats")
