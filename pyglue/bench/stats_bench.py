@@ -15,8 +15,9 @@
 
 Without --server-conninfo a throwaway cluster is started (fsync and
 synchronous_commit off: commits are cheap, so the triggers' CPU cost shows
-fully; --durable turns them on, as in production). With it, databases stats_bench_* are created on that server (its own
-durability settings) and dropped afterwards.
+fully; --durable turns them on, as in production). With it, databases
+stats_bench_* are created on that server (its own durability settings) and
+dropped afterwards.
 """
 
 from __future__ import annotations
@@ -50,11 +51,16 @@ STATS_TRIGGERS = (
     ("execution_metrics", "agentdb_stats_insert_delete"),
     ("execution_metrics", "agentdb_stats_update"),
 )
-PGBENCH_SCRIPT = """\\set dur random(1, 5000)
-\\set a {agent_expr}
-INSERT INTO agent_executions (agent_id, user_id, status, started_at) VALUES (('00000000-0000-0000-0000-' || lpad((:a + 100)::text, 12, '0'))::uuid, '{user}', 'running', timezone('utc', now())) RETURNING id AS exec_id \\gset
-UPDATE agent_executions SET status = 'completed', duration_ms = :dur, completed_at = timezone('utc', now()) WHERE id = :exec_id;
-"""
+# one pgbench "transaction": insert a running execution, then complete it
+PGBENCH_SCRIPT = (
+    "\\set dur random(1, 5000)\n"
+    "\\set a {agent_expr}\n"
+    "INSERT INTO agent_executions (agent_id, user_id, status, started_at)\n"
+    "VALUES (('00000000-0000-0000-0000-' || lpad((:a + 100)::text, 12, '0'))::uuid,\n"
+    "        '{user}', 'running', timezone('utc', now())) RETURNING id AS exec_id \\gset\n"
+    "UPDATE agent_executions SET status = 'completed', duration_ms = :dur,\n"
+    "       completed_at = timezone('utc', now()) WHERE id = :exec_id;\n"
+)
 
 
 class Server:
@@ -71,10 +77,11 @@ class Server:
                     for name in ("fsync", "synchronous_commit", "full_page_writes"):
                         conn.execute(f"ALTER SYSTEM SET {name} = on")
                     conn.execute("SELECT pg_reload_conf()")
+        self.raw = conninfo
         self.base = psycopg.conninfo.conninfo_to_dict(conninfo)
 
     def conninfo(self, dbname: str) -> str:
-        return psycopg.conninfo.make_conninfo(**{**self.base, "dbname": dbname})
+        return psycopg.conninfo.make_conninfo(self.raw, dbname=dbname)
 
     def url(self, dbname: str) -> str:
         params = self.base
@@ -157,36 +164,38 @@ def run_pgbench(server: Server, dbname: str, writers: int, seconds: int, agent_e
 
 def bench_throughput(server: Server, seconds: int, rounds: int) -> list[Throughput]:
     results: list[Throughput] = []
-    with database(server, "stats_bench_writes", "0007") as dbname:
-        with psycopg.connect(server.conninfo(dbname), autocommit=True) as conn:
-            conn.execute("INSERT INTO users (id, email) VALUES (%s, 'heavy@bench.test')",
-                         (HEAVY_USER,))  # fmt: skip
-            conn.execute(
-                "INSERT INTO agents (id, user_id, name) SELECT "
-                "('00000000-0000-0000-0000-' || lpad((g + 100)::text, 12, '0'))::uuid, %s, "
-                "'agent ' || g FROM generate_series(0, 15) g",
-                (HEAVY_USER,),
-            )
-            for writers in (1, 16):
-                for spread, agent_expr in (("same agent", "0"), ("own agent", ":client_id % 16")):
-                    samples: dict[bool, list[float]] = {False: [], True: []}
-                    for _ in range(rounds):
-                        for stats in (False, True):
-                            conn.execute(
-                                "TRUNCATE agent_executions, execution_metrics, "
-                                "agent_execution_stats, user_execution_stats"
-                            )
-                            conn.execute("VACUUM ANALYZE agent_executions")
-                            conn.execute("CHECKPOINT")
-                            set_stats_triggers(conn, stats)
-                            samples[stats].append(
-                                run_pgbench(server, dbname, writers, seconds, agent_expr)
-                            )
-                    set_stats_triggers(conn, True)
+    with (
+        database(server, "stats_bench_writes", "0007") as dbname,
+        psycopg.connect(server.conninfo(dbname), autocommit=True) as conn,
+    ):
+        conn.execute("INSERT INTO users (id, email) VALUES (%s, 'heavy@bench.test')",
+                     (HEAVY_USER,))  # fmt: skip
+        conn.execute(
+            "INSERT INTO agents (id, user_id, name) SELECT "
+            "('00000000-0000-0000-0000-' || lpad((g + 100)::text, 12, '0'))::uuid, %s, "
+            "'agent ' || g FROM generate_series(0, 15) g",
+            (HEAVY_USER,),
+        )
+        for writers in (1, 16):
+            for spread, agent_expr in (("same agent", "0"), ("own agent", ":client_id % 16")):
+                samples: dict[bool, list[float]] = {False: [], True: []}
+                for _ in range(rounds):
                     for stats in (False, True):
-                        results.append(
-                            Throughput(writers, spread, stats, statistics.median(samples[stats]))
+                        conn.execute(
+                            "TRUNCATE agent_executions, execution_metrics, "
+                            "agent_execution_stats, user_execution_stats"
                         )
+                        conn.execute("VACUUM ANALYZE agent_executions")
+                        conn.execute("CHECKPOINT")
+                        set_stats_triggers(conn, stats)
+                        samples[stats].append(
+                            run_pgbench(server, dbname, writers, seconds, agent_expr)
+                        )
+                set_stats_triggers(conn, True)
+                for stats in (False, True):
+                    results.append(
+                        Throughput(writers, spread, stats, statistics.median(samples[stats]))
+                    )
     return results
 
 
@@ -232,7 +241,8 @@ INSERT INTO execution_metrics (execution_id, llm_call_count, prompt_tokens, comp
 SELECT id, 1 + duration_ms % 7, duration_ms % 3000, duration_ms % 1000,
        duration_ms % 3000 + duration_ms % 1000, (duration_ms % 4000) / 100000.0
   FROM agent_executions WHERE status IN ('completed', 'failed');
-INSERT INTO workflow_executions (workflow_id, user_id, status, started_at, completed_at, duration_ms)
+INSERT INTO workflow_executions
+    (workflow_id, user_id, status, started_at, completed_at, duration_ms)
 SELECT w.id, w.user_id, 'completed', timezone('utc', now()) - random() * interval '365 days',
        NULL, (random() * 60000)::int
   FROM workflows w, generate_series(1, {workflow_runs_per_user});
@@ -258,6 +268,19 @@ def timed_calls(
     return sorted(times)
 
 
+def server_side_calls(
+    conn: psycopg.Connection[Any], query: str, params: dict[str, Any], samples: int
+) -> list[float]:
+    """Execution Time of EXPLAIN ANALYZE: the server's share, without client scheduling noise."""
+    explain = f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {query}"
+    times = []
+    for _ in range(samples):
+        row = conn.execute(explain, params).fetchone()
+        assert row is not None
+        times.append(float(row[0][0]["Execution Time"]))
+    return sorted(times)
+
+
 def pct(sorted_ms: Sequence[float], p: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, int(len(sorted_ms) * p))]
 
@@ -274,7 +297,7 @@ def bench_dashboard(server: Server, executions: int, samples: int) -> list[str]:
                     heavy_runs=int(executions * 0.15),
                     executions=executions,
                     workflow_runs_per_user=max(1, executions // 10_000),
-                )  # fmt: skip
+                )
             )
             conn.execute("VACUUM ANALYZE")
             lines.append(
@@ -301,7 +324,8 @@ def bench_dashboard(server: Server, executions: int, samples: int) -> list[str]:
                 f"differing rows in {time.perf_counter() - start:.1f} s"
             )
             heavy = conn.execute(
-                "SELECT count(*), count(DISTINCT agent_id) FROM agent_executions WHERE user_id = %s",
+                "SELECT count(*), count(DISTINCT agent_id) FROM agent_executions "
+                "WHERE user_id = %s",
                 (HEAVY_USER,),
             ).fetchone()
             assert heavy is not None
@@ -310,8 +334,10 @@ def bench_dashboard(server: Server, executions: int, samples: int) -> list[str]:
                 f"{samples} timed calls each (client round trip, prepared)"
             )
             lines.append("")
-            lines.append("| call | p50 ms | p95 ms | p99 ms | max ms |")
-            lines.append("|---|---|---|---|---|")
+            lines.append(
+                "| call | p50 ms | p95 ms | p99 ms | max ms | server p50 ms | server p95 ms |"
+            )
+            lines.append("|---|---|---|---|---|---|---|")
             calls = [
                 ("user_dashboard(heavy, 30)",
                  "SELECT * FROM agentdb.user_dashboard(%(u)s, 30)", samples),
@@ -327,9 +353,11 @@ def bench_dashboard(server: Server, executions: int, samples: int) -> list[str]:
             ]  # fmt: skip
             for label, query, n in calls:
                 times = timed_calls(conn, query, {"u": HEAVY_USER}, n)
+                server_ms = server_side_calls(conn, query, {"u": HEAVY_USER}, n)
                 lines.append(
                     f"| {label} | {pct(times, 0.50):.3f} | {pct(times, 0.95):.3f} | "
-                    f"{pct(times, 0.99):.3f} | {times[-1]:.3f} |"
+                    f"{pct(times, 0.99):.3f} | {times[-1]:.3f} | {pct(server_ms, 0.50):.3f} | "
+                    f"{pct(server_ms, 0.95):.3f} |"
                 )
     return lines
 
