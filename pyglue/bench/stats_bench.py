@@ -143,6 +143,58 @@ class Throughput:
     pairs_per_second: float
 
 
+# For comparison only (not shipped): the alternative design, a trigger that
+# appends one delta row per write to a table a job would fold into the
+# rollups. Writers never wait on each other; but reads would then have to add
+# the user's unfolded deltas to the rollup rows to stay exact.
+DELTA_PROTOTYPE_SQL = """
+CREATE TABLE bench_stats_deltas (
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    user_id uuid NOT NULL, agent_id uuid NOT NULL, date date NOT NULL,
+    execution_count integer NOT NULL, success_count integer NOT NULL,
+    failed_count integer NOT NULL, cancelled_count integer NOT NULL,
+    duration_count integer NOT NULL, total_duration_ms bigint NOT NULL,
+    added_duration integer, removed_duration integer
+);
+CREATE INDEX ON bench_stats_deltas (user_id, date);
+CREATE FUNCTION bench_delta_trigger() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO public.bench_stats_deltas
+        VALUES (DEFAULT, NEW.user_id, NEW.agent_id, NEW.started_at::date, 1,
+                (NEW.status = 'completed')::int, (NEW.status = 'failed')::int,
+                (NEW.status = 'cancelled')::int, (NEW.duration_ms IS NOT NULL)::int,
+                coalesce(NEW.duration_ms, 0), NEW.duration_ms, NULL);
+    ELSE
+        INSERT INTO public.bench_stats_deltas
+        VALUES (DEFAULT, NEW.user_id, NEW.agent_id, NEW.started_at::date, 0,
+                (NEW.status = 'completed')::int - (OLD.status = 'completed')::int,
+                (NEW.status = 'failed')::int - (OLD.status = 'failed')::int,
+                (NEW.status = 'cancelled')::int - (OLD.status = 'cancelled')::int,
+                (NEW.duration_ms IS NOT NULL)::int - (OLD.duration_ms IS NOT NULL)::int,
+                coalesce(NEW.duration_ms, 0) - coalesce(OLD.duration_ms, 0),
+                NEW.duration_ms, OLD.duration_ms);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_delta_insert AFTER INSERT ON agent_executions
+    FOR EACH ROW EXECUTE FUNCTION bench_delta_trigger();
+CREATE TRIGGER bench_delta_update AFTER UPDATE ON agent_executions
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                       OR OLD.duration_ms IS DISTINCT FROM NEW.duration_ms)
+    EXECUTE FUNCTION bench_delta_trigger();
+ALTER TABLE agent_executions DISABLE TRIGGER bench_delta_insert;
+ALTER TABLE agent_executions DISABLE TRIGGER bench_delta_update;
+"""
+
+
+def set_delta_prototype(conn: psycopg.Connection[Any], enabled: bool) -> None:
+    verb = "ENABLE" if enabled else "DISABLE"
+    for trigger in ("bench_delta_insert", "bench_delta_update"):
+        conn.execute(f"ALTER TABLE agent_executions {verb} TRIGGER {trigger}")
+
+
 def run_pgbench(server: Server, dbname: str, writers: int, seconds: int, agent_expr: str) -> float:
     bindir = find_bindir()
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,7 +214,9 @@ def run_pgbench(server: Server, dbname: str, writers: int, seconds: int, agent_e
     return float(match.group(1))
 
 
-def bench_throughput(server: Server, seconds: int, rounds: int) -> list[Throughput]:
+def bench_throughput(
+    server: Server, seconds: int, rounds: int, *, delta_prototype: bool = False
+) -> list[Throughput]:
     results: list[Throughput] = []
     with (
         database(server, "stats_bench_writes", "0007") as dbname,
@@ -176,6 +230,9 @@ def bench_throughput(server: Server, seconds: int, rounds: int) -> list[Throughp
             "'agent ' || g FROM generate_series(0, 15) g",
             (HEAVY_USER,),
         )
+        if delta_prototype:
+            conn.execute(DELTA_PROTOTYPE_SQL)
+        set_stats_triggers(conn, False)
         for writers in (1, 16):
             for spread, agent_expr in (("same agent", "0"), ("own agent", ":client_id % 16")):
                 samples: dict[bool, list[float]] = {False: [], True: []}
@@ -184,14 +241,17 @@ def bench_throughput(server: Server, seconds: int, rounds: int) -> list[Throughp
                         conn.execute(
                             "TRUNCATE agent_executions, execution_metrics, "
                             "agent_execution_stats, user_execution_stats"
+                            + (", bench_stats_deltas" if delta_prototype else "")
                         )
                         conn.execute("VACUUM ANALYZE agent_executions")
                         conn.execute("CHECKPOINT")
-                        set_stats_triggers(conn, stats)
+                        if delta_prototype:
+                            set_delta_prototype(conn, stats)
+                        else:
+                            set_stats_triggers(conn, stats)
                         samples[stats].append(
                             run_pgbench(server, dbname, writers, seconds, agent_expr)
                         )
-                set_stats_triggers(conn, True)
                 for stats in (False, True):
                     results.append(
                         Throughput(writers, spread, stats, statistics.median(samples[stats]))
@@ -375,16 +435,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--executions", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
+        "--delta-prototype",
+        action="store_true",
+        help="measure writes with a delta-table trigger (the design not chosen) instead",
+    )
     parser.add_argument("--skip-dashboard", action="store_true")
     args = parser.parse_args(argv)
     server = Server(args.server_conninfo, durable=args.durable)
     try:
         print(f"server: {server.settings()}")
         if not args.skip_throughput:
-            results = bench_throughput(server, args.seconds, args.rounds)
+            results = bench_throughput(
+                server, args.seconds, args.rounds, delta_prototype=args.delta_prototype
+            )
             print()
+            machinery = "delta-table PROTOTYPE" if args.delta_prototype else "stats triggers"
             print(
-                f"insert-then-complete pairs/s (pgbench, {args.seconds} s x {args.rounds}, median)"
+                f"insert-then-complete pairs/s with {machinery} "
+                f"(pgbench, {args.seconds} s x {args.rounds}, median)"
             )
             print("| writers | agents | without stats | with stats | ratio |")
             print("|---|---|---|---|---|")
