@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -360,8 +359,9 @@ class AgentMemory(Base):
 # --- execution stats (issue 5): daily rollups kept exact by triggers -------
 # Created by migration 0007 from sql/schema/execution_stats.sql; counters are
 # written by the database (triggers, agentdb.refresh_execution_stats), never
-# by the ORM. avg_duration_ms is generated from the sum and count. The
-# tables' fillfactor (80, for HOT counter updates) is set in the SQL only.
+# by the ORM. avg_duration_ms is round(total_duration_ms / duration_count),
+# written with the sums. The tables' fillfactor (80, for HOT counter updates)
+# is set in the SQL only.
 
 AGENT_EXECUTION_STATS_COMMENT = (
     "Per agent, user and UTC day a run started on: exact counts, duration "
@@ -386,11 +386,6 @@ USER_EXECUTION_STATS_COMMENT = (
     "rebuilds days from the raw rows that survive."
 )
 
-AVG_DURATION = (
-    "CASE WHEN duration_count > 0 "
-    "THEN round(total_duration_ms::numeric / duration_count)::bigint END"
-)
-
 
 def _counter() -> Mapped[int]:
     return mapped_column(BigInteger, nullable=False, server_default=text("0"))
@@ -405,9 +400,7 @@ class _ExecutionStatsColumns:
     cancelled_count: Mapped[int] = _counter()
     duration_count: Mapped[int] = _counter()
     total_duration_ms: Mapped[int] = _counter()
-    avg_duration_ms: Mapped[int | None] = mapped_column(
-        BigInteger, Computed(AVG_DURATION, persisted=True)
-    )
+    avg_duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     min_duration_ms: Mapped[int | None] = mapped_column(Integer)
     max_duration_ms: Mapped[int | None] = mapped_column(Integer)
 

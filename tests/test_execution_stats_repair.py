@@ -91,7 +91,8 @@ def test_refresh_rebuilds_what_triggers_missed_and_is_idempotent(
     assert diffs[0].expected == {
         "execution_count": 6, "success_count": 2, "failed_count": 2, "cancelled_count": 0,
         "duration_count": 6, "total_duration_ms": 615, "min_duration_ms": 100,
-        "max_duration_ms": 105, "total_tokens": 60, "total_llm_calls": 6, "total_cost": 1.5,
+        "max_duration_ms": 105, "avg_duration_ms": 103, "total_tokens": 60,
+        "total_llm_calls": 6, "total_cost": 1.5,
     }  # fmt: skip
     first = dashboard.refresh_execution_stats(engine, day - timedelta(days=1), day)
     assert [(r.stats_table, r.rows_deleted, r.rows_written) for r in first] == [

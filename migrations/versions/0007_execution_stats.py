@@ -31,15 +31,15 @@ depends_on = None
 JOB_NAME = "agentdb-execution-stats-check"
 
 SQL_FILES = {
-    "schema/execution_stats.sql": "9bf6d3b48267",
-    "triggers/track_agent_execution_stats.sql": "13872346d7fe",
+    "schema/execution_stats.sql": "1914ca54230b",
+    "triggers/track_agent_execution_stats.sql": "3caa892b70e9",
     "triggers/track_execution_metrics_stats.sql": "faed97878838",
-    "triggers/track_workflow_execution_stats.sql": "348571b305b1",
-    "functions/refresh_execution_stats.sql": "f2d546fb5573",
-    "functions/verify_execution_stats.sql": "87600f4b6b22",
+    "triggers/track_workflow_execution_stats.sql": "d2bd855510ae",
+    "functions/refresh_execution_stats.sql": "70e65ee32363",
+    "functions/verify_execution_stats.sql": "f16b5d699a29",
     "functions/check_execution_stats.sql": "058f05002f60",
     "functions/user_dashboard.sql": "a680a7c15b61",
-    "functions/user_daily_stats.sql": "4589dd36cb2d",
+    "functions/user_daily_stats.sql": "d71fe89c22ff",
     "functions/agent_stats_summary.sql": "f2c9fb89e5a8",
 }
 

@@ -55,11 +55,21 @@ STATS_TRIGGERS = (
 PGBENCH_SCRIPT = (
     "\\set dur random(1, 5000)\n"
     "\\set a {agent_expr}\n"
+    "\\set u {user_expr}\n"
     "INSERT INTO agent_executions (agent_id, user_id, status, started_at)\n"
     "VALUES (('00000000-0000-0000-0000-' || lpad((:a + 100)::text, 12, '0'))::uuid,\n"
-    "        '{user}', 'running', timezone('utc', now())) RETURNING id AS exec_id \\gset\n"
+    "        ('00000000-0000-0000-0000-' || lpad((:u + 1000)::text, 12, '0'))::uuid,\n"
+    "        'running', timezone('utc', now())) RETURNING id AS exec_id \\gset\n"
     "UPDATE agent_executions SET status = 'completed', duration_ms = :dur,\n"
     "       completed_at = timezone('utc', now()) WHERE id = :exec_id;\n"
+)
+# who the concurrent writers write for: one agent of one user (one hot rollup
+# row per table), their own agent of that same user (the user row is shared),
+# their own user
+SPREADS = (
+    ("same agent", "0", "0"),
+    ("own agent, same user", ":client_id % 16", "0"),
+    ("own user", ":client_id % 16", ":client_id % 16"),
 )
 
 
@@ -195,11 +205,13 @@ def set_delta_prototype(conn: psycopg.Connection[Any], enabled: bool) -> None:
         conn.execute(f"ALTER TABLE agent_executions {verb} TRIGGER {trigger}")
 
 
-def run_pgbench(server: Server, dbname: str, writers: int, seconds: int, agent_expr: str) -> float:
+def run_pgbench(
+    server: Server, dbname: str, writers: int, seconds: int, agent_expr: str, user_expr: str
+) -> float:
     bindir = find_bindir()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "insert_complete.sql"
-        script.write_text(PGBENCH_SCRIPT.format(agent_expr=agent_expr, user=HEAVY_USER))
+        script.write_text(PGBENCH_SCRIPT.format(agent_expr=agent_expr, user_expr=user_expr))
         params = server.base
         out = subprocess.run(
             [str(bindir / "pgbench"), "-n", "-M", "prepared", "-c", str(writers),
@@ -222,19 +234,22 @@ def bench_throughput(
         database(server, "stats_bench_writes", "0007") as dbname,
         psycopg.connect(server.conninfo(dbname), autocommit=True) as conn,
     ):
-        conn.execute("INSERT INTO users (id, email) VALUES (%s, 'heavy@bench.test')",
-                     (HEAVY_USER,))  # fmt: skip
+        conn.execute(
+            "INSERT INTO users (id, email) SELECT "
+            "('00000000-0000-0000-0000-' || lpad((g + 1000)::text, 12, '0'))::uuid, "
+            "'writer' || g || '@bench.test' FROM generate_series(0, 15) g"
+        )
         conn.execute(
             "INSERT INTO agents (id, user_id, name) SELECT "
-            "('00000000-0000-0000-0000-' || lpad((g + 100)::text, 12, '0'))::uuid, %s, "
-            "'agent ' || g FROM generate_series(0, 15) g",
-            (HEAVY_USER,),
+            "('00000000-0000-0000-0000-' || lpad((g + 100)::text, 12, '0'))::uuid, "
+            "('00000000-0000-0000-0000-' || lpad((g + 1000)::text, 12, '0'))::uuid, "
+            "'agent ' || g FROM generate_series(0, 15) g"
         )
         if delta_prototype:
             conn.execute(DELTA_PROTOTYPE_SQL)
         set_stats_triggers(conn, False)
         for writers in (1, 16):
-            for spread, agent_expr in (("same agent", "0"), ("own agent", ":client_id % 16")):
+            for spread, agent_expr, user_expr in SPREADS:
                 samples: dict[bool, list[float]] = {False: [], True: []}
                 for _ in range(rounds):
                     for stats in (False, True):
@@ -250,7 +265,7 @@ def bench_throughput(
                         else:
                             set_stats_triggers(conn, stats)
                         samples[stats].append(
-                            run_pgbench(server, dbname, writers, seconds, agent_expr)
+                            run_pgbench(server, dbname, writers, seconds, agent_expr, user_expr)
                         )
                 for stats in (False, True):
                     results.append(
@@ -455,11 +470,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"insert-then-complete pairs/s with {machinery} "
                 f"(pgbench, {args.seconds} s x {args.rounds}, median)"
             )
-            print("| writers | agents | without stats | with stats | ratio |")
+            print("| writers | writing for | without stats | with stats | ratio |")
             print("|---|---|---|---|---|")
             by_key = {(r.writers, r.spread, r.stats): r.pairs_per_second for r in results}
             for writers in (1, 16):
-                for spread in ("same agent", "own agent"):
+                for spread, _, _ in SPREADS:
                     off, on = by_key[(writers, spread, False)], by_key[(writers, spread, True)]
                     print(f"| {writers} | {spread} | {off:,.0f} | {on:,.0f} | {on / off:.2f} |")
         if not args.skip_dashboard:

@@ -60,25 +60,28 @@ BEGIN
         INSERT INTO public.agent_execution_stats AS s
             (user_id, date, agent_id, execution_count, success_count, failed_count,
              cancelled_count, duration_count, total_duration_ms, min_duration_ms,
-             max_duration_ms, total_tokens, total_llm_calls, total_cost)
+             max_duration_ms, avg_duration_ms, total_tokens, total_llm_calls, total_cost)
         SELECT f.user_id, f.day, f.agent_id, f.execution_count, f.success_count, f.failed_count,
                f.cancelled_count, f.duration_count, f.total_duration_ms, f.min_duration_ms,
-               f.max_duration_ms, f.total_tokens, f.total_llm_calls, f.total_cost
+               f.max_duration_ms, CASE WHEN f.duration_count > 0
+                    THEN round(f.total_duration_ms::numeric / f.duration_count)::bigint END,
+               f.total_tokens, f.total_llm_calls, f.total_cost
           FROM fresh f
         ON CONFLICT (user_id, date, agent_id) DO UPDATE SET
             execution_count = excluded.execution_count, success_count = excluded.success_count,
             failed_count = excluded.failed_count, cancelled_count = excluded.cancelled_count,
             duration_count = excluded.duration_count, total_duration_ms = excluded.total_duration_ms,
             min_duration_ms = excluded.min_duration_ms, max_duration_ms = excluded.max_duration_ms,
+            avg_duration_ms = excluded.avg_duration_ms,
             total_tokens = excluded.total_tokens, total_llm_calls = excluded.total_llm_calls,
             total_cost = excluded.total_cost, updated_at = excluded.updated_at
         WHERE (s.execution_count, s.success_count, s.failed_count, s.cancelled_count,
-               s.duration_count, s.total_duration_ms, s.min_duration_ms, s.max_duration_ms,
+               s.duration_count, s.total_duration_ms, s.min_duration_ms, s.max_duration_ms, s.avg_duration_ms,
                s.total_tokens, s.total_llm_calls, s.total_cost)
               IS DISTINCT FROM
               (excluded.execution_count, excluded.success_count, excluded.failed_count,
                excluded.cancelled_count, excluded.duration_count, excluded.total_duration_ms,
-               excluded.min_duration_ms, excluded.max_duration_ms, excluded.total_tokens,
+               excluded.min_duration_ms, excluded.max_duration_ms, excluded.avg_duration_ms, excluded.total_tokens,
                excluded.total_llm_calls, excluded.total_cost)
         RETURNING 1
     )
@@ -112,25 +115,28 @@ BEGIN
         INSERT INTO public.user_execution_stats AS s
             (user_id, date, execution_count, success_count, failed_count,
              cancelled_count, duration_count, total_duration_ms, min_duration_ms,
-             max_duration_ms, total_tokens, total_llm_calls, total_cost)
+             max_duration_ms, avg_duration_ms, total_tokens, total_llm_calls, total_cost)
         SELECT f.user_id, f.day, f.execution_count, f.success_count, f.failed_count,
                f.cancelled_count, f.duration_count, f.total_duration_ms, f.min_duration_ms,
-               f.max_duration_ms, f.total_tokens, f.total_llm_calls, f.total_cost
+               f.max_duration_ms, CASE WHEN f.duration_count > 0
+                    THEN round(f.total_duration_ms::numeric / f.duration_count)::bigint END,
+               f.total_tokens, f.total_llm_calls, f.total_cost
           FROM fresh f
         ON CONFLICT (user_id, date) DO UPDATE SET
             execution_count = excluded.execution_count, success_count = excluded.success_count,
             failed_count = excluded.failed_count, cancelled_count = excluded.cancelled_count,
             duration_count = excluded.duration_count, total_duration_ms = excluded.total_duration_ms,
             min_duration_ms = excluded.min_duration_ms, max_duration_ms = excluded.max_duration_ms,
+            avg_duration_ms = excluded.avg_duration_ms,
             total_tokens = excluded.total_tokens, total_llm_calls = excluded.total_llm_calls,
             total_cost = excluded.total_cost, updated_at = excluded.updated_at
         WHERE (s.execution_count, s.success_count, s.failed_count, s.cancelled_count,
-               s.duration_count, s.total_duration_ms, s.min_duration_ms, s.max_duration_ms,
+               s.duration_count, s.total_duration_ms, s.min_duration_ms, s.max_duration_ms, s.avg_duration_ms,
                s.total_tokens, s.total_llm_calls, s.total_cost)
               IS DISTINCT FROM
               (excluded.execution_count, excluded.success_count, excluded.failed_count,
                excluded.cancelled_count, excluded.duration_count, excluded.total_duration_ms,
-               excluded.min_duration_ms, excluded.max_duration_ms, excluded.total_tokens,
+               excluded.min_duration_ms, excluded.max_duration_ms, excluded.avg_duration_ms, excluded.total_tokens,
                excluded.total_llm_calls, excluded.total_cost)
         RETURNING 1
     )
@@ -161,23 +167,26 @@ BEGIN
     ), written AS (
         INSERT INTO public.workflow_execution_stats AS s
             (user_id, date, workflow_id, execution_count, success_count, failed_count,
-             cancelled_count, duration_count, total_duration_ms, min_duration_ms, max_duration_ms)
+             cancelled_count, duration_count, total_duration_ms, min_duration_ms, max_duration_ms,
+             avg_duration_ms)
         SELECT f.user_id, f.day, f.workflow_id, f.execution_count, f.success_count,
                f.failed_count, f.cancelled_count, f.duration_count, f.total_duration_ms,
-               f.min_duration_ms, f.max_duration_ms
+               f.min_duration_ms, f.max_duration_ms, CASE WHEN f.duration_count > 0
+                    THEN round(f.total_duration_ms::numeric / f.duration_count)::bigint END
           FROM fresh f
         ON CONFLICT (user_id, date, workflow_id) DO UPDATE SET
             execution_count = excluded.execution_count, success_count = excluded.success_count,
             failed_count = excluded.failed_count, cancelled_count = excluded.cancelled_count,
             duration_count = excluded.duration_count, total_duration_ms = excluded.total_duration_ms,
             min_duration_ms = excluded.min_duration_ms, max_duration_ms = excluded.max_duration_ms,
+            avg_duration_ms = excluded.avg_duration_ms,
             updated_at = excluded.updated_at
         WHERE (s.execution_count, s.success_count, s.failed_count, s.cancelled_count,
-               s.duration_count, s.total_duration_ms, s.min_duration_ms, s.max_duration_ms)
+               s.duration_count, s.total_duration_ms, s.min_duration_ms, s.max_duration_ms, s.avg_duration_ms)
               IS DISTINCT FROM
               (excluded.execution_count, excluded.success_count, excluded.failed_count,
                excluded.cancelled_count, excluded.duration_count, excluded.total_duration_ms,
-               excluded.min_duration_ms, excluded.max_duration_ms)
+               excluded.min_duration_ms, excluded.max_duration_ms, excluded.avg_duration_ms)
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM written) INTO v_deleted, v_written;

@@ -48,7 +48,8 @@ BEGIN
            coalesce(s.cancelled_count, 0),
            CASE WHEN s.execution_count > 0
                 THEN round(s.success_count::numeric / s.execution_count, 4) END,
-           s.avg_duration_ms,
+           CASE WHEN s.duration_count > 0
+                THEN round(s.total_duration_ms::numeric / s.duration_count)::bigint END,
            s.min_duration_ms,
            s.max_duration_ms,
            coalesce(s.total_tokens, 0),

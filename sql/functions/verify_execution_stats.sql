@@ -19,10 +19,10 @@ AS $$
 DECLARE
     c_zero_agent CONSTANT jsonb := '{"execution_count": 0, "success_count": 0, "failed_count": 0,
         "cancelled_count": 0, "duration_count": 0, "total_duration_ms": 0, "min_duration_ms": null,
-        "max_duration_ms": null, "total_tokens": 0, "total_llm_calls": 0, "total_cost": 0}';
+        "max_duration_ms": null, "avg_duration_ms": null, "total_tokens": 0, "total_llm_calls": 0, "total_cost": 0}';
     c_zero_workflow CONSTANT jsonb := '{"execution_count": 0, "success_count": 0, "failed_count": 0,
         "cancelled_count": 0, "duration_count": 0, "total_duration_ms": 0, "min_duration_ms": null,
-        "max_duration_ms": null}';
+        "max_duration_ms": null, "avg_duration_ms": null}';
 BEGIN
     IF p_from IS NULL OR p_to IS NULL THEN
         RAISE EXCEPTION 'p_from and p_to must be dates, got % and %', p_from, p_to
@@ -84,6 +84,7 @@ BEGIN
                    'failed_count', s.failed_count, 'cancelled_count', s.cancelled_count,
                    'duration_count', s.duration_count, 'total_duration_ms', s.total_duration_ms,
                    'min_duration_ms', s.min_duration_ms, 'max_duration_ms', s.max_duration_ms,
+                   'avg_duration_ms', s.avg_duration_ms,
                    'total_tokens', s.total_tokens, 'total_llm_calls', s.total_llm_calls,
                    'total_cost', s.total_cost) END
                    AS stored,
@@ -92,6 +93,7 @@ BEGIN
                    'failed_count', r.failed_count, 'cancelled_count', r.cancelled_count,
                    'duration_count', r.duration_count, 'total_duration_ms', r.total_duration_ms,
                    'min_duration_ms', r.min_duration_ms, 'max_duration_ms', r.max_duration_ms,
+                   'avg_duration_ms', CASE WHEN r.duration_count > 0 THEN round(r.total_duration_ms::numeric / r.duration_count) END,
                    'total_tokens', r.total_tokens, 'total_llm_calls', r.total_llm_calls,
                    'total_cost', r.total_cost) END
                    AS expected
@@ -107,6 +109,7 @@ BEGIN
                    'failed_count', s.failed_count, 'cancelled_count', s.cancelled_count,
                    'duration_count', s.duration_count, 'total_duration_ms', s.total_duration_ms,
                    'min_duration_ms', s.min_duration_ms, 'max_duration_ms', s.max_duration_ms,
+                   'avg_duration_ms', s.avg_duration_ms,
                    'total_tokens', s.total_tokens, 'total_llm_calls', s.total_llm_calls,
                    'total_cost', s.total_cost) END,
                CASE WHEN r.user_id IS NULL THEN c_zero_agent ELSE jsonb_build_object(
@@ -114,6 +117,7 @@ BEGIN
                    'failed_count', r.failed_count, 'cancelled_count', r.cancelled_count,
                    'duration_count', r.duration_count, 'total_duration_ms', r.total_duration_ms,
                    'min_duration_ms', r.min_duration_ms, 'max_duration_ms', r.max_duration_ms,
+                   'avg_duration_ms', CASE WHEN r.duration_count > 0 THEN round(r.total_duration_ms::numeric / r.duration_count) END,
                    'total_tokens', r.total_tokens, 'total_llm_calls', r.total_llm_calls,
                    'total_cost', r.total_cost) END
           FROM (SELECT * FROM public.user_execution_stats u
@@ -127,12 +131,14 @@ BEGIN
                    'execution_count', s.execution_count, 'success_count', s.success_count,
                    'failed_count', s.failed_count, 'cancelled_count', s.cancelled_count,
                    'duration_count', s.duration_count, 'total_duration_ms', s.total_duration_ms,
-                   'min_duration_ms', s.min_duration_ms, 'max_duration_ms', s.max_duration_ms) END,
+                   'min_duration_ms', s.min_duration_ms, 'max_duration_ms', s.max_duration_ms,
+                   'avg_duration_ms', s.avg_duration_ms) END,
                CASE WHEN r.user_id IS NULL THEN c_zero_workflow ELSE jsonb_build_object(
                    'execution_count', r.execution_count, 'success_count', r.success_count,
                    'failed_count', r.failed_count, 'cancelled_count', r.cancelled_count,
                    'duration_count', r.duration_count, 'total_duration_ms', r.total_duration_ms,
-                   'min_duration_ms', r.min_duration_ms, 'max_duration_ms', r.max_duration_ms) END
+                   'min_duration_ms', r.min_duration_ms, 'max_duration_ms', r.max_duration_ms,
+                   'avg_duration_ms', CASE WHEN r.duration_count > 0 THEN round(r.total_duration_ms::numeric / r.duration_count) END) END
           FROM (SELECT * FROM public.workflow_execution_stats w
                  WHERE w.date BETWEEN p_from AND p_to) s
           FULL JOIN raw_workflow r

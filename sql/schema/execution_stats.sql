@@ -3,9 +3,13 @@
 -- The dashboard used to aggregate agent_executions on every load. These
 -- tables hold, per UTC day a run STARTED on, exact counters kept by triggers
 -- in the same transaction as the raw write (sql/triggers/track_*.sql):
--- sums and counts, never averages of averages (avg_duration_ms is derived
--- from total_duration_ms / duration_count by a generated column, so it can
--- never drift from the sums it is computed from).
+-- sums and counts, never averages of averages. avg_duration_ms is
+-- round(total_duration_ms / duration_count), written by the same UPDATE that
+-- changes the sums (and checked by agentdb.verify_execution_stats); read
+-- functions compute weighted averages from the sums, never from it. It is
+-- not a stored generated column on purpose: PostgreSQL re-parses and
+-- re-plans a generation expression at every statement that writes the
+-- table, which measured about a quarter of the triggers' CPU.
 --
 -- duration_count is how many executions with a duration_ms are summed in
 -- total_duration_ms: the divisor of the exact average.
@@ -26,10 +30,7 @@ CREATE TABLE public.agent_execution_stats (
     cancelled_count    bigint NOT NULL DEFAULT 0,
     duration_count     bigint NOT NULL DEFAULT 0,
     total_duration_ms  bigint NOT NULL DEFAULT 0,
-    avg_duration_ms    bigint GENERATED ALWAYS AS (
-        CASE WHEN duration_count > 0
-             THEN round(total_duration_ms::numeric / duration_count)::bigint END
-    ) STORED,
+    avg_duration_ms    bigint,
     min_duration_ms    integer,
     max_duration_ms    integer,
     total_tokens       bigint NOT NULL DEFAULT 0,
@@ -58,10 +59,7 @@ CREATE TABLE public.workflow_execution_stats (
     cancelled_count    bigint NOT NULL DEFAULT 0,
     duration_count     bigint NOT NULL DEFAULT 0,
     total_duration_ms  bigint NOT NULL DEFAULT 0,
-    avg_duration_ms    bigint GENERATED ALWAYS AS (
-        CASE WHEN duration_count > 0
-             THEN round(total_duration_ms::numeric / duration_count)::bigint END
-    ) STORED,
+    avg_duration_ms    bigint,
     min_duration_ms    integer,
     max_duration_ms    integer,
     created_at         timestamp NOT NULL DEFAULT timezone('utc', now()),
@@ -88,10 +86,7 @@ CREATE TABLE public.user_execution_stats (
     cancelled_count    bigint NOT NULL DEFAULT 0,
     duration_count     bigint NOT NULL DEFAULT 0,
     total_duration_ms  bigint NOT NULL DEFAULT 0,
-    avg_duration_ms    bigint GENERATED ALWAYS AS (
-        CASE WHEN duration_count > 0
-             THEN round(total_duration_ms::numeric / duration_count)::bigint END
-    ) STORED,
+    avg_duration_ms    bigint,
     min_duration_ms    integer,
     max_duration_ms    integer,
     total_tokens       bigint NOT NULL DEFAULT 0,

@@ -181,6 +181,9 @@ BEGIN
                        total_duration_ms = s.total_duration_ms + v_duration_sum,
                        min_duration_ms = least(s.min_duration_ms, v_added),
                        max_duration_ms = greatest(s.max_duration_ms, v_added),
+                       avg_duration_ms = CASE WHEN s.duration_count + v_durations > 0
+                                              THEN round((s.total_duration_ms + v_duration_sum)::numeric
+                                                         / (s.duration_count + v_durations))::bigint END,
                        updated_at = v_now
                  WHERE s.user_id = v_user AND s.date = v_day AND s.agent_id = v_agent;
                 v_agent_done := FOUND;
@@ -194,6 +197,9 @@ BEGIN
                            total_duration_ms = s.total_duration_ms + v_duration_sum,
                            min_duration_ms = least(s.min_duration_ms, v_added),
                            max_duration_ms = greatest(s.max_duration_ms, v_added),
+                           avg_duration_ms = CASE WHEN s.duration_count + v_durations > 0
+                                                  THEN round((s.total_duration_ms + v_duration_sum)::numeric
+                                                             / (s.duration_count + v_durations))::bigint END,
                            updated_at = v_now
                      WHERE s.user_id = v_user AND s.date = v_day;
                     v_user_done := FOUND;
@@ -205,11 +211,14 @@ BEGIN
             INSERT INTO public.agent_execution_stats AS s
                 (user_id, date, agent_id, execution_count, success_count, failed_count,
                  cancelled_count, duration_count, total_duration_ms, min_duration_ms,
-                 max_duration_ms, total_tokens, total_llm_calls, total_cost, created_at, updated_at)
+                 max_duration_ms, avg_duration_ms, total_tokens, total_llm_calls, total_cost,
+                 created_at, updated_at)
             VALUES
                 (v_user, v_day, v_agent, v_executions, v_succeeded, v_failed,
                  v_cancelled, v_durations, v_duration_sum, v_added,
-                 v_added, v_tokens, v_llm_calls, v_cost, v_now, v_now)
+                 v_added, CASE WHEN v_durations > 0
+                              THEN round(v_duration_sum::numeric / v_durations)::bigint END,
+                 v_tokens, v_llm_calls, v_cost, v_now, v_now)
             ON CONFLICT (user_id, date, agent_id) DO UPDATE SET
                 execution_count   = s.execution_count + excluded.execution_count,
                 success_count     = s.success_count + excluded.success_count,
@@ -219,6 +228,9 @@ BEGIN
                 total_duration_ms = s.total_duration_ms + excluded.total_duration_ms,
                 min_duration_ms   = least(s.min_duration_ms, excluded.min_duration_ms),
                 max_duration_ms   = greatest(s.max_duration_ms, excluded.max_duration_ms),
+                avg_duration_ms   = CASE WHEN s.duration_count + excluded.duration_count > 0
+                                         THEN round((s.total_duration_ms + excluded.total_duration_ms)::numeric
+                                                    / (s.duration_count + excluded.duration_count))::bigint END,
                 total_tokens      = s.total_tokens + excluded.total_tokens,
                 total_llm_calls   = s.total_llm_calls + excluded.total_llm_calls,
                 total_cost        = s.total_cost + excluded.total_cost,
@@ -228,11 +240,14 @@ BEGIN
             INSERT INTO public.user_execution_stats AS s
                 (user_id, date, execution_count, success_count, failed_count,
                  cancelled_count, duration_count, total_duration_ms, min_duration_ms,
-                 max_duration_ms, total_tokens, total_llm_calls, total_cost, created_at, updated_at)
+                 max_duration_ms, avg_duration_ms, total_tokens, total_llm_calls, total_cost,
+                 created_at, updated_at)
             VALUES
                 (v_user, v_day, v_executions, v_succeeded, v_failed,
                  v_cancelled, v_durations, v_duration_sum, v_added,
-                 v_added, v_tokens, v_llm_calls, v_cost, v_now, v_now)
+                 v_added, CASE WHEN v_durations > 0
+                              THEN round(v_duration_sum::numeric / v_durations)::bigint END,
+                 v_tokens, v_llm_calls, v_cost, v_now, v_now)
             ON CONFLICT (user_id, date) DO UPDATE SET
                 execution_count   = s.execution_count + excluded.execution_count,
                 success_count     = s.success_count + excluded.success_count,
@@ -242,6 +257,9 @@ BEGIN
                 total_duration_ms = s.total_duration_ms + excluded.total_duration_ms,
                 min_duration_ms   = least(s.min_duration_ms, excluded.min_duration_ms),
                 max_duration_ms   = greatest(s.max_duration_ms, excluded.max_duration_ms),
+                avg_duration_ms   = CASE WHEN s.duration_count + excluded.duration_count > 0
+                                         THEN round((s.total_duration_ms + excluded.total_duration_ms)::numeric
+                                                    / (s.duration_count + excluded.duration_count))::bigint END,
                 total_tokens      = s.total_tokens + excluded.total_tokens,
                 total_llm_calls   = s.total_llm_calls + excluded.total_llm_calls,
                 total_cost        = s.total_cost + excluded.total_cost,

@@ -86,10 +86,13 @@ BEGIN
         INSERT INTO public.workflow_execution_stats AS s
             (user_id, date, workflow_id, execution_count, success_count, failed_count,
              cancelled_count, duration_count, total_duration_ms, min_duration_ms,
-             max_duration_ms, created_at, updated_at)
+             max_duration_ms, avg_duration_ms, created_at, updated_at)
         VALUES
             (v_user, v_day, v_workflow, v_executions, v_succeeded, v_failed,
-             v_cancelled, v_durations, v_duration_sum, v_added, v_added, v_now, v_now)
+             v_cancelled, v_durations, v_duration_sum, v_added, v_added,
+             CASE WHEN v_durations > 0
+                  THEN round(v_duration_sum::numeric / v_durations)::bigint END,
+             v_now, v_now)
         ON CONFLICT (user_id, date, workflow_id) DO UPDATE SET
             execution_count   = s.execution_count + excluded.execution_count,
             success_count     = s.success_count + excluded.success_count,
@@ -99,6 +102,9 @@ BEGIN
             total_duration_ms = s.total_duration_ms + excluded.total_duration_ms,
             min_duration_ms   = least(s.min_duration_ms, excluded.min_duration_ms),
             max_duration_ms   = greatest(s.max_duration_ms, excluded.max_duration_ms),
+            avg_duration_ms   = CASE WHEN s.duration_count + excluded.duration_count > 0
+                                     THEN round((s.total_duration_ms + excluded.total_duration_ms)::numeric
+                                                / (s.duration_count + excluded.duration_count))::bigint END,
             updated_at        = excluded.updated_at;
 
         IF v_removed IS NOT NULL THEN
