@@ -32,7 +32,7 @@ JOB_NAME = "agentdb-execution-stats-check"
 
 SQL_FILES = {
     "schema/execution_stats.sql": "1914ca54230b",
-    "triggers/track_agent_execution_stats.sql": "3caa892b70e9",
+    "triggers/track_agent_execution_stats.sql": "a3fdccd2f72d",
     "triggers/track_execution_metrics_stats.sql": "faed97878838",
     "triggers/track_workflow_execution_stats.sql": "d2bd855510ae",
     "functions/refresh_execution_stats.sql": "70e65ee32363",

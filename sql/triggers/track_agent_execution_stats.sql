@@ -14,16 +14,21 @@
 -- a key's first run INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x)
 -- inside the writing transaction: no read-modify-write race, and the row
 -- lock serializes concurrent writers of the same key until they commit.
--- Every path locks agent row before user row, and a moved run locks its two
--- keys in key order, so writers never wait on each other in a cycle.
+-- That is the price: concurrent writes for one user's day queue on its
+-- user row for the rest of each other's transaction, commit flush included
+-- (pyglue/bench/stats_bench.py measures it). Every path locks the agent row
+-- before the user row, and a moved run locks its two keys in key order, so
+-- single-run writes never wait on each other in a cycle (a transaction that
+-- writes runs of several keys in varying order can deadlock with another,
+-- as it could on any shared rows).
 -- min/max cannot be "subtracted": when a duration that was (or tied) the
 -- minimum or maximum stops counting, they are recomputed from the raw rows
 -- of that agent's day (index range scan) and the user's from its agents'.
 -- The work is inline (no nested function call) and the common writes set
 -- only the counters they change: this runs on every insert and completion
--- of the platform's hottest table. The WHEN clauses keep
--- updates that change nothing counted (output_data, pending -> running...)
--- from calling it at all.
+-- of the platform's hottest table. The WHEN clauses keep updates that
+-- change nothing counted (output_data, pending -> running...) from calling
+-- it at all.
 CREATE FUNCTION agentdb.track_agent_execution_stats()
 RETURNS trigger
 LANGUAGE plpgsql
