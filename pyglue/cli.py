@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
@@ -138,6 +139,55 @@ def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 # --- end pyglue maintain ---
 
 
+# --- execution stats (issue 5) ---------------------------------------------
+def cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
+    from pyglue import dashboard
+
+    if args.action == "check":
+        check = dashboard.check_execution_stats(engine, args.day)
+        print(
+            f"{check.status}: {check.day}: {check.rows_checked} rows checked, "
+            f"{check.rows_differing} differing, {check.rows_repaired} repaired (run {check.run_id})"
+        )
+        return 1 if check.status == "failed" else 0
+    if args.action == "verify":
+        diffs = dashboard.verify_execution_stats(engine, args.date_from, args.date_to)
+        for diff in diffs:
+            print(
+                f"{diff.stats_table} user {diff.user_id} {diff.subject_id or '-'} {diff.day}: "
+                f"stored {dict(diff.stored)} expected {dict(diff.expected)}"
+            )
+        print(f"{len(diffs)} differing rows")
+        return 1 if diffs else 0
+    for refresh in dashboard.refresh_execution_stats(engine, args.date_from, args.date_to):
+        print(
+            f"{refresh.stats_table}: {refresh.rows_deleted} rows deleted, "
+            f"{refresh.rows_written} written"
+        )
+    return 0
+
+
+COMMANDS["stats"] = cmd_stats
+
+
+def _add_stats_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p_stats = sub.add_parser("stats", help="verify, repair or check the execution-stats rollups")
+    actions = p_stats.add_subparsers(dest="action", required=True)
+    p_check = actions.add_parser(
+        "check", parents=[common], help="the nightly check: verify one UTC day, repair drift"
+    )
+    p_check.add_argument(
+        "--day", type=date.fromisoformat, help="YYYY-MM-DD (default: yesterday, UTC)"
+    )
+    for name, text in (
+        ("verify", "list rollup rows that differ from the raw rows (exit 1 if any)"),
+        ("refresh", "rebuild the rollups of these days from the raw rows that survive"),
+    ):
+        p_range = actions.add_parser(name, parents=[common], help=text)
+        p_range.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True)
+        p_range.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyglue", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
@@ -161,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("status", parents=[common], help="revisions, server, extensions, table sizes")
     add_maintain_parser(sub, common)
+    _add_stats_parser(sub, common)
     return parser
 
 

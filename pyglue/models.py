@@ -6,15 +6,18 @@ is an error, never a hidden query. Load with the helpers in `pyglue.queries`.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -362,3 +365,109 @@ class AgentMemory(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
     agent: Mapped[Agent] = relationship(lazy="raise")
+
+
+# --- execution stats (issue 5): daily rollups kept exact by triggers -------
+# Created by migration 0007 from sql/schema/execution_stats.sql; counters are
+# written by the database (triggers, agentdb.refresh_execution_stats), never
+# by the ORM. avg_duration_ms is round(total_duration_ms / duration_count),
+# written with the sums. The tables' fillfactor (80, for HOT counter updates)
+# is set in the SQL only.
+
+AGENT_EXECUTION_STATS_COMMENT = (
+    "Per agent, user and UTC day a run started on: exact counts, duration "
+    "sum/count/min/max, tokens, LLM calls and cost of agent_executions (+ "
+    "execution_metrics), kept by triggers in the writing transaction. Deleting raw "
+    "executions (retention) does NOT change history already rolled up here; "
+    "agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive."
+)
+WORKFLOW_EXECUTION_STATS_COMMENT = (
+    "Per workflow, user and UTC day a run started on: exact counts and duration "
+    "sum/count/min/max of workflow_executions, kept by triggers in the writing "
+    "transaction. Tokens and cost belong to agent executions (execution_metrics) and "
+    "are rolled up in agent_execution_stats. Deleting raw executions (retention) does "
+    "NOT change history already rolled up here; agentdb.refresh_execution_stats() "
+    "rebuilds days from the raw rows that survive."
+)
+USER_EXECUTION_STATS_COMMENT = (
+    "Per user and UTC day a run started on: the agent_execution_stats of all the "
+    "user's agents summed (a 30-day dashboard reads 31 rows, not agents x days), kept "
+    "by the same triggers. Deleting raw executions (retention) or an agent does NOT "
+    "change history already rolled up here; agentdb.refresh_execution_stats() "
+    "rebuilds days from the raw rows that survive."
+)
+
+
+def _counter() -> Mapped[int]:
+    return mapped_column(BigInteger, nullable=False, server_default=text("0"))
+
+
+class _ExecutionStatsColumns:
+    """The counters every daily execution rollup has."""
+
+    execution_count: Mapped[int] = _counter()
+    success_count: Mapped[int] = _counter()
+    failed_count: Mapped[int] = _counter()
+    cancelled_count: Mapped[int] = _counter()
+    duration_count: Mapped[int] = _counter()
+    total_duration_ms: Mapped[int] = _counter()
+    avg_duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    min_duration_ms: Mapped[int | None] = mapped_column(Integer)
+    max_duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class AgentExecutionStats(_ExecutionStatsColumns, Base):
+    __tablename__ = "agent_execution_stats"
+    __table_args__ = (
+        Index("ix_agent_execution_stats_agent_id_date", "agent_id", "date"),
+        {"comment": AGENT_EXECUTION_STATS_COMMENT},
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    total_tokens: Mapped[int] = _counter()
+    total_llm_calls: Mapped[int] = _counter()
+    total_cost: Mapped[Decimal] = mapped_column(
+        Numeric(20, 6), nullable=False, server_default=text("0")
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class WorkflowExecutionStats(_ExecutionStatsColumns, Base):
+    __tablename__ = "workflow_execution_stats"
+    __table_args__ = (
+        Index("ix_workflow_execution_stats_workflow_id_date", "workflow_id", "date"),
+        {"comment": WORKFLOW_EXECUTION_STATS_COMMENT},
+    )  # fmt: skip
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    workflow_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class UserExecutionStats(_ExecutionStatsColumns, Base):
+    __tablename__ = "user_execution_stats"
+    __table_args__ = ({"comment": USER_EXECUTION_STATS_COMMENT},)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    total_tokens: Mapped[int] = _counter()
+    total_llm_calls: Mapped[int] = _counter()
+    total_cost: Mapped[Decimal] = mapped_column(
+        Numeric(20, 6), nullable=False, server_default=text("0")
+    )
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
