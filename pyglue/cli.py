@@ -69,6 +69,26 @@ def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
 COMMANDS["install"] = cmd_install
 COMMANDS["status"] = cmd_status
 
+# issue 7: commands that build and drop their own databases get no Engine.
+SelfManaged = Callable[[argparse.Namespace], int]
+SELF_MANAGED: dict[str, SelfManaged] = {}
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from pyglue.bench.commands import cmd_bench
+
+    return cmd_bench(args)
+
+
+def _loadtest(args: argparse.Namespace) -> int:
+    from pyglue.bench.commands import cmd_loadtest
+
+    return cmd_loadtest(args)
+
+
+SELF_MANAGED["bench"] = _bench
+SELF_MANAGED["loadtest"] = _loadtest
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyglue", description=__doc__.splitlines()[0])
@@ -88,12 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--schedule", action="store_true", help="schedule the maintenance jobs when pg_cron is present"
     )
     sub.add_parser("status", parents=[common], help="revisions, server, extensions, table sizes")
+    from pyglue.bench.commands import add_parsers  # issue 7: bench, loadtest
+
+    add_parsers(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in SELF_MANAGED:
+            return SELF_MANAGED[args.command](args)
         engine = create_engine_for(args.database_url, pool_pre_ping=False)
         try:
             return COMMANDS[args.command](args, engine)

@@ -104,60 +104,63 @@ def agent_history(
 
 def stale_running(
     session: Session, *, older_than: timedelta = timedelta(hours=1), limit: int = 100
-) -> list[dict[str, Any]]:
+) -> dict[str, list[dict[str, Any]]]:
     """The plan's monitoring pattern: status = 'running' AND started_at < now - 1 hour."""
-    rows = (
-        session.query(WorkflowExecution)
-        .filter(
-            WorkflowExecution.status == "running",
-            WorkflowExecution.started_at < utcnow() - older_than,
+    cutoff = utcnow() - older_than
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key, entity in (("workflow", WorkflowExecution), ("agent", AgentExecution)):
+        rows = (
+            session.query(entity)
+            .filter(entity.status == "running", entity.started_at < cutoff)
+            .order_by(entity.started_at)
+            .limit(limit)
+            .all()
         )
-        .order_by(WorkflowExecution.started_at, WorkflowExecution.id)
-        .limit(limit)
-        .all()
-    )
-    return shapes.executions(rows)
+        out[key] = shapes.executions(rows)
+    return out
 
 
-def agents_by_provider_astext(session: Session, provider: str) -> list[str]:
+def agents_by_provider_astext(session: Session, provider: str, limit: int) -> list[str]:
     """The plan's own form: Agent.configuration['llm_provider'].astext == provider."""
-    rows = session.query(Agent).filter(Agent.configuration["llm_provider"].astext == provider).all()
-    return shapes.ids(rows)
+    query = session.query(Agent).filter(Agent.configuration["llm_provider"].astext == provider)
+    return shapes.ids(query.order_by(Agent.id).limit(limit).all())
 
 
-def agents_by_provider_cast(session: Session, provider: str) -> list[str]:
+def agents_by_provider_cast(session: Session, provider: str, limit: int) -> list[str]:
     """configuration::jsonb ->> 'llm_provider': parses every row's json on every search."""
-    rows = (
+    query = (
         session.query(Agent)
         .filter(text("agents.configuration::jsonb ->> 'llm_provider' = :provider"))
         .params(provider=provider)
-        .all()
     )
-    return shapes.ids(rows)
+    return shapes.ids(query.order_by(Agent.id).limit(limit).all())
 
 
-def agents_by_provider_like(session: Session, provider: str, separator: str) -> list[str]:
+def agents_by_provider_like(
+    session: Session, provider: str, separator: str, limit: int
+) -> list[str]:
     """CAST(configuration AS text) LIKE '%"llm_provider": "x"%'."""
     pattern = f'%"llm_provider"{separator}{json.dumps(provider)}%'
-    rows = session.query(Agent).filter(cast(Agent.configuration, Text).like(pattern)).all()
-    return shapes.ids(rows)
+    query = session.query(Agent).filter(cast(Agent.configuration, Text).like(pattern))
+    return shapes.ids(query.order_by(Agent.id).limit(limit).all())
 
 
-def workflows_with_node_type_cast(session: Session, node_type: str) -> list[str]:
+def workflows_with_node_type_cast(session: Session, node_type: str, limit: int) -> list[str]:
     """graph_definition::jsonb -> 'nodes' @> '[{"type": x}]': no index can serve it."""
-    rows = (
+    query = (
         session.query(Workflow)
         .filter(text("workflows.graph_definition::jsonb -> 'nodes' @> CAST(:pattern AS jsonb)"))
         .params(pattern=json.dumps([{"type": node_type}]))
-        .all()
     )
-    return shapes.ids(rows)
+    return shapes.ids(query.order_by(Workflow.id).limit(limit).all())
 
 
-def workflows_with_node_type_like(session: Session, node_type: str, separator: str) -> list[str]:
+def workflows_with_node_type_like(
+    session: Session, node_type: str, separator: str, limit: int
+) -> list[str]:
     pattern = f'%"type"{separator}{json.dumps(node_type)}%'
-    rows = session.query(Workflow).filter(cast(Workflow.graph_definition, Text).like(pattern)).all()
-    return shapes.ids(rows)
+    query = session.query(Workflow).filter(cast(Workflow.graph_definition, Text).like(pattern))
+    return shapes.ids(query.order_by(Workflow.id).limit(limit).all())
 
 
 def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -> dict[str, int]:

@@ -63,9 +63,7 @@ def load_workflow(session: Session, workflow_id: uuid.UUID) -> dict[str, Any] | 
 
 def workflow_document(session: Session, workflow_id: uuid.UUID) -> dict[str, Any] | None:
     """agentdb.workflow_document in one round trip, mapped to the same canonical shape."""
-    doc = session.execute(
-        text("SELECT agentdb.workflow_document(:id)"), {"id": workflow_id}
-    ).scalar_one()
+    doc = _need("queries", "get_workflow_document")(session, workflow_id)
     return shapes.workflow_from_document(doc)
 
 
@@ -75,7 +73,7 @@ def load_agent(session: Session, agent_id: uuid.UUID) -> dict[str, Any] | None:
 
 
 def agent_document(session: Session, agent_id: uuid.UUID) -> dict[str, Any] | None:
-    doc = session.execute(text("SELECT agentdb.agent_document(:id)"), {"id": agent_id}).scalar_one()
+    doc = _need("queries", "get_agent_document")(session, agent_id)
     return shapes.agent_from_document(doc)
 
 
@@ -125,11 +123,14 @@ def agent_history(
 
 def stale_running(
     session: Session, *, older_than: timedelta = timedelta(hours=1), limit: int = 100
-) -> list[dict[str, Any]]:
-    rows = _need("queries", "get_stale_running_executions")(
+) -> dict[str, list[dict[str, Any]]]:
+    stale = _need("queries", "get_stale_running_executions")(
         session, older_than=older_than, limit=limit
     )
-    return shapes.executions(rows)
+    return {
+        "workflow": shapes.executions(stale.workflow_executions),
+        "agent": shapes.executions(stale.agent_executions),
+    }
 
 
 def agents_by_provider(session: Session, provider: str, limit: int) -> list[str]:

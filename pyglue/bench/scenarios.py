@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,11 @@ SPEEDUP_30 = Goal("≥ 30× faster", speedup_min=30.0)
 
 
 def _deep_cursor(ctx: Context) -> Any:
-    return ctx.deep_cursor
+    """The keyset cursor of the page before the deep page, as pyglue.queries takes it."""
+    if ctx.deep_cursor is None:
+        return None
+    cursor_class = getattr(importlib.import_module("pyglue.queries"), "HistoryCursor")  # noqa: B009
+    return cursor_class(*ctx.deep_cursor)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -58,6 +63,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "workflow_document", "workflow loading (document function)", "2000 → 300 ms", 300.0, p95(2),
         lambda s, c: baseline.load_workflow(s, c.sample_workflow_id),
         lambda s, c: head.workflow_document(s, c.sample_workflow_id),
+        helpers=("queries.get_workflow_document",),
         routines=("workflow_document",),
     ),
     Scenario(
@@ -70,6 +76,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "agent_document", "agent loading (document function)", "800 → 150 ms", 150.0, p95(1),
         lambda s, c: baseline.load_agent(s, c.sample_agent_id),
         lambda s, c: head.agent_document(s, c.sample_agent_id),
+        helpers=("queries.get_agent_document",),
         routines=("agent_document",),
     ),
     Scenario(
@@ -128,35 +135,37 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "search_provider_astext", "JSON search: provider, ORM ->> (plan's form)",
         "10000 → 500 ms", 500.0, SPEEDUP_30,
-        lambda s, c: baseline.agents_by_provider_astext(s, c.provider),
+        lambda s, c: baseline.agents_by_provider_astext(s, c.provider, c.search_limit),
         lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
         helpers=("queries.find_agents",),
     ),
     Scenario(
         "search_provider_cast", "JSON search: provider, ::jsonb ->>", "10000 → 500 ms", 500.0,
         SPEEDUP_30,
-        lambda s, c: baseline.agents_by_provider_cast(s, c.provider),
+        lambda s, c: baseline.agents_by_provider_cast(s, c.provider, c.search_limit),
         lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
         helpers=("queries.find_agents",),
     ),
     Scenario(
         "search_provider_like", "JSON search: provider, text LIKE vs @>", "10000 → 500 ms", 500.0,
         SPEEDUP_30,
-        lambda s, c: baseline.agents_by_provider_like(s, c.provider, c.config_separator),
+        lambda s, c: baseline.agents_by_provider_like(s, c.provider, c.config_separator, c.search_limit),
         lambda s, c: head.agents_by_config(s, c.provider, c.search_limit),
         helpers=("queries.find_agents",),
     ),
     Scenario(
         "search_node_type_cast", "JSON search: node type, ::jsonb @>", "10000 → 500 ms", 500.0,
         SPEEDUP_30,
-        lambda s, c: baseline.workflows_with_node_type_cast(s, c.node_type),
+        lambda s, c: baseline.workflows_with_node_type_cast(s, c.node_type, c.search_limit),
         lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit),
         helpers=("queries.find_workflows_with_node_type",),
     ),
     Scenario(
         "search_node_type_like", "JSON search: node type, text LIKE", "10000 → 500 ms", 500.0,
         SPEEDUP_30,
-        lambda s, c: baseline.workflows_with_node_type_like(s, c.node_type, c.graph_separator),
+        lambda s, c: baseline.workflows_with_node_type_like(
+            s, c.node_type, c.graph_separator, c.search_limit
+        ),
         lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit),
         helpers=("queries.find_workflows_with_node_type",),
     ),

@@ -144,7 +144,9 @@ def workflow_from_document(doc: Mapping[str, Any] | None) -> dict[str, Any] | No
     if doc is None:
         return None
     wf = doc.get("workflow", doc)
-    agents = {str(a["id"]): a for a in doc.get("agents", wf.get("agents", [])) or []}
+    listed = doc.get("agents") or {}
+    # agentdb.workflow_document keys the agents by id
+    agents = {str(a["id"]): a for a in (listed.values() if isinstance(listed, Mapping) else listed)}
     blocks = sorted(doc.get("blocks", wf.get("blocks", [])), key=lambda b: (b["position"], str(b["id"])))
     edges = doc.get("edges", wf.get("edges", []))
     return {

@@ -1,0 +1,235 @@
+"""The platform's request mix, once per state, as sync functions of a Session.
+
+The load test runs them on an AsyncSession through `run_sync`, so the
+baseline's lazy loads and pyglue's helpers run unchanged on the async pool.
+Each operation is one user action: open the dashboard, page the execution
+history, load and run a workflow, a chat turn, a search of agents.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from pyglue.bench import baseline
+from pyglue.bench import baseline_models as bm
+from pyglue.bench import head as head_access
+
+PROVIDERS = ("openai", "anthropic", "azure", "google", "ollama", "mistral")
+DASHBOARD_DAYS = 30
+
+
+@dataclass(frozen=True)
+class PlatformUser:
+    """A user the simulation acts as, with some of the workflows and agents they own."""
+
+    id: uuid.UUID
+    workflow_ids: tuple[uuid.UUID, ...]
+    agent_ids: tuple[uuid.UUID, ...]
+
+
+Operation = Callable[[Session, PlatformUser, random.Random], Any]
+
+
+def _since() -> datetime:
+    today = baseline.utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=DASHBOARD_DAYS - 1)
+
+
+# -- baseline: the platform's code before agentdb ---------------------------------------------
+
+
+def baseline_dashboard(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    stats = baseline.dashboard_stats(session, user.id, _since())
+    return stats, baseline.dashboard_executions(session, user.id, limit=20)
+
+
+def baseline_history(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    workflow_id = rng.choice(user.workflow_ids)
+    first = baseline.workflow_history(session, user.id, workflow_id, page=0)
+    return first, baseline.workflow_history(session, user.id, workflow_id, page=1)
+
+
+def _complete(session: Session, rng: random.Random, run: Any, agent_runs: list[Any], metrics: type) -> None:
+    now = baseline.utcnow()
+    for ae in agent_runs:
+        ae.status, ae.completed_at = "completed", now
+        ae.duration_ms = rng.randint(50, 5000)
+        tokens = rng.randint(100, 3000)
+        session.add(
+            metrics(
+                execution_id=ae.id,
+                llm_call_count=rng.randint(1, 8),
+                prompt_tokens=tokens - tokens // 4,
+                completion_tokens=tokens // 4,
+                total_tokens=tokens,
+                cost=Decimal(tokens) * Decimal("0.000002"),
+            )
+        )
+    run.status, run.completed_at = "completed", now
+    run.duration_ms = int((now - run.started_at).total_seconds() * 1000)
+    session.commit()
+
+
+def _run_workflow(
+    session: Session,
+    user: PlatformUser,
+    rng: random.Random,
+    workflow: dict[str, Any] | None,
+    models: Any,
+) -> int:
+    """Insert the workflow execution and one agent execution per agent block, then complete them."""
+    if workflow is None:
+        return 0
+    now = baseline.utcnow()
+    session_id = f"load-{uuid.uuid4().hex[:12]}"
+    run = models.WorkflowExecution(
+        id=uuid.uuid4(), workflow_id=uuid.UUID(workflow["id"]), user_id=user.id,
+        session_id=session_id, status="running", input_data={"message": "load test"},
+        started_at=now,
+    )  # fmt: skip
+    session.add(run)
+    agent_runs = [
+        models.AgentExecution(
+            id=uuid.uuid4(), agent_id=uuid.UUID(block["agent"]["id"]), user_id=user.id,
+            workflow_execution_id=run.id, session_id=session_id, status="running",
+            input_data={"step": block["position"]}, started_at=now,
+        )  # fmt: skip
+        for block in workflow["blocks"]
+        if block["agent"] is not None
+    ]
+    session.add_all(agent_runs)
+    session.commit()
+    _complete(session, rng, run, agent_runs, models.ExecutionMetrics)
+    return len(agent_runs)
+
+
+def baseline_run_workflow(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    workflow = baseline.load_workflow(session, rng.choice(user.workflow_ids))
+    return _run_workflow(session, user, rng, workflow, bm)
+
+
+def _memories(models: Any, agent_id: uuid.UUID, session_id: str, turn: int) -> list[Any]:
+    return [
+        models.AgentMemory(
+            agent_id=agent_id, session_id=session_id, type="short_term", importance="medium",
+            content=f"turn {turn} {who}: the user asked about the quarterly report",
+        )  # fmt: skip
+        for who in ("user", "assistant")
+    ]
+
+
+def baseline_chat(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    agent_id = rng.choice(user.agent_ids)
+    session_id = f"chat-{user.id.hex[:8]}-{rng.randint(1, 20)}"
+    session.add_all(_memories(bm, agent_id, session_id, rng.randint(1, 1000)))
+    session.flush()
+    recalled = (
+        session.query(bm.AgentMemory)
+        .filter(bm.AgentMemory.agent_id == agent_id)
+        .order_by(bm.AgentMemory.created_at.desc())
+        .limit(20)
+        .all()
+    )
+    now = baseline.utcnow()
+    for memory in recalled:  # the platform bumps each memory it read, one UPDATE per row
+        memory.access_count += 1
+        memory.last_accessed_at = now
+    session.commit()
+    return len(recalled)
+
+
+def baseline_search(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    return baseline.agents_by_provider_astext(session, rng.choice(PROVIDERS), 100)
+
+
+# -- head: pyglue's helpers and agentdb's functions --------------------------------------------
+
+
+def head_dashboard(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    stats = head_access.dashboard_stats(session, user.id, DASHBOARD_DAYS)
+    return stats, head_access.dashboard_executions(session, user.id, limit=20)
+
+
+def head_history(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    from pyglue import queries
+
+    workflow_id = rng.choice(user.workflow_ids)
+    first = queries.get_workflow_execution_history(session, user.id, workflow_id, limit=50)
+    if not first:
+        return first, []
+    cursor = queries.cursor_of(first[-1])
+    return first, queries.get_workflow_execution_history(
+        session, user.id, workflow_id, limit=50, before=cursor
+    )
+
+
+def head_run_workflow(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    from pyglue import models
+
+    workflow = head_access.load_workflow(session, rng.choice(user.workflow_ids))
+    return _run_workflow(session, user, rng, workflow, models)
+
+
+def head_chat(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    from pyglue import memory, models
+
+    agent_id = rng.choice(user.agent_ids)
+    session_id = f"chat-{user.id.hex[:8]}-{rng.randint(1, 20)}"
+    session.add_all(_memories(models, agent_id, session_id, rng.randint(1, 1000)))
+    session.flush()
+    recalled = memory.recall(session, agent_id, limit=20)
+    session.commit()
+    return len(recalled)
+
+
+def head_search(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+    return head_access.agents_by_provider(session, rng.choice(PROVIDERS), 100)
+
+
+# operation -> (weight, baseline, head)
+MIX: dict[str, tuple[int, Operation, Operation]] = {
+    "dashboard": (20, baseline_dashboard, head_dashboard),
+    "history": (25, baseline_history, head_history),
+    "run_workflow": (20, baseline_run_workflow, head_run_workflow),
+    "chat_turn": (25, baseline_chat, head_chat),
+    "search_agents": (10, baseline_search, head_search),
+}
+
+# what each head operation needs: pyglue helpers and agentdb routines
+HEAD_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "dashboard": (("queries.get_dashboard_executions_optimized",), ("user_dashboard",)),
+    "history": (("queries.get_workflow_execution_history", "queries.cursor_of"), ()),
+    "run_workflow": (("queries.get_workflow_with_relations",), ()),
+    "chat_turn": (("memory.recall",), ()),
+    "search_agents": (("queries.find_agents",), ()),
+}
+
+
+def population(session: Session, size: int, heaviest: uuid.UUID | None) -> list[PlatformUser]:
+    """Up to `size` users who own a workflow with an agent block and an agent; heaviest first."""
+    rows = session.execute(
+        text(
+            "SELECT u.id,"
+            " ARRAY(SELECT DISTINCT b.workflow_id FROM workflows w JOIN agent_blocks b"
+            "       ON b.workflow_id = w.id AND b.agent_id IS NOT NULL"
+            "       WHERE w.user_id = u.id ORDER BY b.workflow_id LIMIT 10),"
+            " ARRAY(SELECT a.id FROM agents a WHERE a.user_id = u.id ORDER BY a.id LIMIT 10)"
+            " FROM users u ORDER BY (u.id = :heaviest) DESC, md5(u.id::text) LIMIT :size"
+        ),
+        {"heaviest": heaviest, "size": size * 2},
+    ).all()
+    users = [
+        PlatformUser(uid, tuple(workflows), tuple(agents))
+        for uid, workflows, agents in rows
+        if workflows and agents
+    ]
+    return users[:size]
