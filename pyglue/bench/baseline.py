@@ -27,7 +27,7 @@ from pyglue.bench.baseline_models import (
 
 def utcnow() -> datetime:
     """The platform's clock: naive UTC, like its timestamp columns."""
-    return datetime.utcnow()  # noqa: DTZ003 - the platform stores naive UTC
+    return datetime.utcnow()  # the platform stores naive UTC
 
 
 def load_workflow(session: Session, workflow_id: uuid.UUID) -> dict[str, Any] | None:
@@ -183,7 +183,9 @@ def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -
     )
     stm = (
         session.query(AgentMemory)
-        .filter(AgentMemory.type == "short_term", AgentMemory.created_at < now - timedelta(hours=24))
+        .filter(
+            AgentMemory.type == "short_term", AgentMemory.created_at < now - timedelta(hours=24)
+        )
         .delete(synchronize_session=False)
     )
     ltm = (

@@ -62,7 +62,8 @@ class _Inserter(threading.Thread):
                     n += 1
                     start = time.perf_counter_ns()
                     conn.execute(
-                        "INSERT INTO agent_memories (agent_id, session_id, type, importance, content)"
+                        "INSERT INTO agent_memories"
+                        " (agent_id, session_id, type, importance, content)"
                         " VALUES (%s, %s, 'short_term', 'medium', %s)",
                         (self.agent_id, INSERT_MARKER, f"concurrent insert {n}"),
                     )

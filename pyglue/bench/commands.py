@@ -22,7 +22,9 @@ def _users(value: str) -> list[int]:
     try:
         counts = [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--users takes counts like 100,300,500, not {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--users takes counts like 100,300,500, not {value!r}"
+        ) from None
     if not counts or any(c < 1 or c > 5000 for c in counts):
         raise argparse.ArgumentTypeError("--users: each count from 1 to 5000")
     return counts
@@ -38,15 +40,23 @@ def _positive(value: str) -> float:
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the bench and loadtest subcommands to pyglue's parser."""
     scales = sorted(datagen.SCALES)
-    p = sub.add_parser("bench", parents=[common], help="the before/after benchmark on generated data")
+    p = sub.add_parser(
+        "bench", parents=[common], help="the before/after benchmark on generated data"
+    )
     p.add_argument("--scale", choices=scales, default="small", help="dataset size (default small)")
     p.add_argument("--out", type=Path, default=Path("bench-results"), help="report directory")
-    p.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="timed runs per cell (default 200)")
-    p.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help="untimed runs first (default 20)")
+    p.add_argument(
+        "--runs", type=int, default=DEFAULT_RUNS, help="timed runs per cell (default 200)"
+    )
+    p.add_argument(
+        "--warmup", type=int, default=DEFAULT_WARMUP, help="untimed runs first (default 20)"
+    )
     p.add_argument("--seed", type=int, default=42)
     p = sub.add_parser("loadtest", parents=[common], help="simulated users against both states")
     p.add_argument("--users", type=_users, default=[100, 300, 500], help="e.g. 100,300,500")
-    p.add_argument("--duration", type=_positive, default=60.0, help="seconds per phase (default 60)")
+    p.add_argument(
+        "--duration", type=_positive, default=60.0, help="seconds per phase (default 60)"
+    )
     p.add_argument("--state", choices=("baseline", "head", "both"), default="both")
     p.add_argument("--scale", choices=scales, default="small", help="dataset size (default small)")
     p.add_argument("--think", type=_positive, default=loadtest.THINK_S, help="mean think time, s")
@@ -72,7 +82,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         urls = {"baseline": prepared.baseline_url, "head": prepared.head_url}
         if args.state != "both":
             urls = {args.state: urls[args.state]}
-        phases = asyncio.run(
+        phases, left_out = asyncio.run(
             loadtest.run(
                 urls,
                 args.users,
@@ -82,7 +92,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
                 progress=_progress,
             )
         )
-    text = loadreport.markdown(phases, think_s=args.think, scale=args.scale)
+    text = loadreport.markdown(phases, think_s=args.think, scale=args.scale, left_out=left_out)
     print(text)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -54,36 +54,16 @@ def _separator(sample: str, key: str) -> str:
 
 
 def resolve(connection: Connection, dataset: Any) -> Context:
-    """Read the scenario parameters from the baseline database, preferring the dataset's ids."""
+    """The scenario parameters: the dataset's ids, and what they imply, from the baseline."""
 
-    def pick(name: str, sql: str) -> uuid.UUID:
-        value = getattr(dataset, name, None)
-        if value is not None:
-            return uuid.UUID(str(value))
-        return uuid.UUID(str(connection.execute(text(sql)).scalar_one()))
+    def pick(name: str) -> uuid.UUID:
+        return uuid.UUID(str(getattr(dataset, name)))
 
-    heaviest = pick(
-        "heaviest_user_id",
-        "SELECT user_id FROM agent_executions GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1",
-    )
-    busiest_workflow = pick(
-        "busiest_workflow_id",
-        "SELECT workflow_id FROM workflow_executions GROUP BY workflow_id"
-        " ORDER BY count(*) DESC, workflow_id LIMIT 1",
-    )
-    busiest_agent = pick(
-        "busiest_agent_id",
-        "SELECT agent_id FROM agent_executions GROUP BY agent_id ORDER BY count(*) DESC, agent_id LIMIT 1",
-    )
-    sample_workflow = pick(
-        "sample_workflow_id",
-        "SELECT workflow_id FROM agent_blocks GROUP BY workflow_id"
-        " ORDER BY abs(count(*) - 20), workflow_id LIMIT 1",
-    )
-    sample_agent = pick(
-        "sample_agent_id",
-        "SELECT agent_id FROM agent_tools GROUP BY agent_id ORDER BY count(*) DESC, agent_id LIMIT 1",
-    )
+    heaviest = pick("heaviest_user_id")
+    busiest_workflow = pick("busiest_workflow_id")
+    busiest_agent = pick("busiest_agent_id")
+    sample_workflow = pick("sample_workflow_id")  # about 20 blocks, some with agents
+    sample_agent = pick("sample_agent_id")
     # The history's user: whoever ran the busiest workflow most.
     history_user, history_rows = _one(
         connection,
@@ -115,7 +95,8 @@ def resolve(connection: Connection, dataset: Any) -> Context:
     node_type, node_type_workflows = _one(
         connection,
         "SELECT t, count(DISTINCT w.id) FROM workflows w,"
-        " LATERAL (SELECT DISTINCT n ->> 'type' AS t FROM json_array_elements(w.graph_definition -> 'nodes') n) x"
+        " LATERAL (SELECT DISTINCT n ->> 'type' AS t"
+        "          FROM json_array_elements(w.graph_definition -> 'nodes') n) x"
         " WHERE t IS NOT NULL GROUP BY t ORDER BY count(DISTINCT w.id), t LIMIT 1",
     )
     config_text = connection.execute(

@@ -49,7 +49,8 @@ def missing_routines(connection: Connection) -> set[str]:
     return missing
 
 
-def _need(module: str, name: str) -> Callable[..., Any]:
+def need(module: str, name: str) -> Callable[..., Any]:
+    """pyglue.<module>.<name>, or LookupError naming it (the scenario then reports it)."""
     found = helper(module, name)
     if found is None:
         raise LookupError(f"pyglue.{module}.{name}")
@@ -57,23 +58,23 @@ def _need(module: str, name: str) -> Callable[..., Any]:
 
 
 def load_workflow(session: Session, workflow_id: uuid.UUID) -> dict[str, Any] | None:
-    wf = _need("queries", "get_workflow_with_relations")(session, workflow_id)
+    wf = need("queries", "get_workflow_with_relations")(session, workflow_id)
     return shapes.workflow(wf)
 
 
 def workflow_document(session: Session, workflow_id: uuid.UUID) -> dict[str, Any] | None:
     """agentdb.workflow_document in one round trip, mapped to the same canonical shape."""
-    doc = _need("queries", "get_workflow_document")(session, workflow_id)
+    doc = need("queries", "get_workflow_document")(session, workflow_id)
     return shapes.workflow_from_document(doc)
 
 
 def load_agent(session: Session, agent_id: uuid.UUID) -> dict[str, Any] | None:
-    ag = _need("queries", "get_agent_with_relations")(session, agent_id)
+    ag = need("queries", "get_agent_with_relations")(session, agent_id)
     return shapes.agent(ag)
 
 
 def agent_document(session: Session, agent_id: uuid.UUID) -> dict[str, Any] | None:
-    doc = _need("queries", "get_agent_document")(session, agent_id)
+    doc = need("queries", "get_agent_document")(session, agent_id)
     return shapes.agent_from_document(doc)
 
 
@@ -93,7 +94,7 @@ def dashboard_stats(session: Session, user_id: uuid.UUID, days: int) -> dict[str
 
 
 def dashboard_executions(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Any]:
-    rows = _need("queries", "get_dashboard_executions_optimized")(session, user_id, limit=limit)
+    rows = need("queries", "get_dashboard_executions_optimized")(session, user_id, limit=limit)
     return shapes.dashboard_executions(rows)
 
 
@@ -106,16 +107,21 @@ def workflow_history(
     before: Any = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    rows = _need("queries", "get_workflow_execution_history")(
+    rows = need("queries", "get_workflow_execution_history")(
         session, user_id, workflow_id, status=status, limit=limit, before=before
     )
     return shapes.executions(rows)
 
 
 def agent_history(
-    session: Session, user_id: uuid.UUID, agent_id: uuid.UUID, *, before: Any = None, limit: int = 50
+    session: Session,
+    user_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    *,
+    before: Any = None,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    rows = _need("queries", "get_agent_execution_history")(
+    rows = need("queries", "get_agent_execution_history")(
         session, user_id, agent_id, limit=limit, before=before
     )
     return shapes.executions(rows)
@@ -124,7 +130,7 @@ def agent_history(
 def stale_running(
     session: Session, *, older_than: timedelta = timedelta(hours=1), limit: int = 100
 ) -> dict[str, list[dict[str, Any]]]:
-    stale = _need("queries", "get_stale_running_executions")(
+    stale = need("queries", "get_stale_running_executions")(
         session, older_than=older_than, limit=limit
     )
     return {
@@ -134,17 +140,17 @@ def stale_running(
 
 
 def agents_by_provider(session: Session, provider: str, limit: int) -> list[str]:
-    rows = _need("queries", "find_agents")(session, llm_provider=provider, limit=limit)
+    rows = need("queries", "find_agents")(session, llm_provider=provider, limit=limit)
     return shapes.ids(rows)
 
 
 def agents_by_config(session: Session, provider: str, limit: int) -> list[str]:
-    rows = _need("queries", "find_agents")(
+    rows = need("queries", "find_agents")(
         session, config_contains={"llm_provider": provider}, limit=limit
     )
     return shapes.ids(rows)
 
 
 def workflows_with_node_type(session: Session, node_type: str, limit: int) -> list[str]:
-    rows = _need("queries", "find_workflows_with_node_type")(session, node_type, limit=limit)
+    rows = need("queries", "find_workflows_with_node_type")(session, node_type, limit=limit)
     return shapes.ids(rows)

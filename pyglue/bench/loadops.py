@@ -58,7 +58,9 @@ def baseline_history(session: Session, user: PlatformUser, rng: random.Random) -
     return first, baseline.workflow_history(session, user.id, workflow_id, page=1)
 
 
-def _complete(session: Session, rng: random.Random, run: Any, agent_runs: list[Any], metrics: type) -> None:
+def _complete(
+    session: Session, rng: random.Random, run: Any, agent_runs: list[Any], metrics: type
+) -> None:
     now = baseline.utcnow()
     for ae in agent_runs:
         ae.status, ae.completed_at = "completed", now
@@ -97,12 +99,18 @@ def _run_workflow(
         started_at=now,
     )  # fmt: skip
     session.add(run)
+    session.flush()  # no relationship tells the unit of work to insert the run first
     agent_runs = [
         models.AgentExecution(
-            id=uuid.uuid4(), agent_id=uuid.UUID(block["agent"]["id"]), user_id=user.id,
-            workflow_execution_id=run.id, session_id=session_id, status="running",
-            input_data={"step": block["position"]}, started_at=now,
-        )  # fmt: skip
+            id=uuid.uuid4(),
+            agent_id=uuid.UUID(block["agent"]["id"]),
+            user_id=user.id,
+            workflow_execution_id=run.id,
+            session_id=session_id,
+            status="running",
+            input_data={"step": block["position"]},
+            started_at=now,
+        )
         for block in workflow["blocks"]
         if block["agent"] is not None
     ]
@@ -120,9 +128,12 @@ def baseline_run_workflow(session: Session, user: PlatformUser, rng: random.Rand
 def _memories(models: Any, agent_id: uuid.UUID, session_id: str, turn: int) -> list[Any]:
     return [
         models.AgentMemory(
-            agent_id=agent_id, session_id=session_id, type="short_term", importance="medium",
+            agent_id=agent_id,
+            session_id=session_id,
+            type="short_term",
+            importance="medium",
             content=f"turn {turn} {who}: the user asked about the quarterly report",
-        )  # fmt: skip
+        )
         for who in ("user", "assistant")
     ]
 
@@ -160,16 +171,13 @@ def head_dashboard(session: Session, user: PlatformUser, rng: random.Random) -> 
 
 
 def head_history(session: Session, user: PlatformUser, rng: random.Random) -> Any:
-    from pyglue import queries
-
+    history = head_access.need("queries", "get_workflow_execution_history")
+    cursor_of = head_access.need("queries", "cursor_of")
     workflow_id = rng.choice(user.workflow_ids)
-    first = queries.get_workflow_execution_history(session, user.id, workflow_id, limit=50)
+    first = history(session, user.id, workflow_id, limit=50)
     if not first:
         return first, []
-    cursor = queries.cursor_of(first[-1])
-    return first, queries.get_workflow_execution_history(
-        session, user.id, workflow_id, limit=50, before=cursor
-    )
+    return first, history(session, user.id, workflow_id, limit=50, before=cursor_of(first[-1]))
 
 
 def head_run_workflow(session: Session, user: PlatformUser, rng: random.Random) -> Any:
@@ -180,13 +188,14 @@ def head_run_workflow(session: Session, user: PlatformUser, rng: random.Random) 
 
 
 def head_chat(session: Session, user: PlatformUser, rng: random.Random) -> Any:
-    from pyglue import memory, models
+    from pyglue import models
 
+    recall = head_access.need("memory", "recall")
     agent_id = rng.choice(user.agent_ids)
     session_id = f"chat-{user.id.hex[:8]}-{rng.randint(1, 20)}"
     session.add_all(_memories(models, agent_id, session_id, rng.randint(1, 1000)))
     session.flush()
-    recalled = memory.recall(session, agent_id, limit=20)
+    recalled = recall(session, agent_id, limit=20)
     session.commit()
     return len(recalled)
 
@@ -195,13 +204,21 @@ def head_search(session: Session, user: PlatformUser, rng: random.Random) -> Any
     return head_access.agents_by_provider(session, rng.choice(PROVIDERS), 100)
 
 
-# operation -> (weight, baseline, head)
-MIX: dict[str, tuple[int, Operation, Operation]] = {
-    "dashboard": (20, baseline_dashboard, head_dashboard),
-    "history": (25, baseline_history, head_history),
-    "run_workflow": (20, baseline_run_workflow, head_run_workflow),
-    "chat_turn": (25, baseline_chat, head_chat),
-    "search_agents": (10, baseline_search, head_search),
+@dataclass(frozen=True)
+class MixEntry:
+    """How often users do an operation (relative weight), and its code in each state."""
+
+    weight: int
+    baseline: Operation
+    head: Operation
+
+
+MIX: dict[str, MixEntry] = {
+    "dashboard": MixEntry(20, baseline_dashboard, head_dashboard),
+    "history": MixEntry(25, baseline_history, head_history),
+    "run_workflow": MixEntry(20, baseline_run_workflow, head_run_workflow),
+    "chat_turn": MixEntry(25, baseline_chat, head_chat),
+    "search_agents": MixEntry(10, baseline_search, head_search),
 }
 
 # what each head operation needs: pyglue helpers and agentdb routines

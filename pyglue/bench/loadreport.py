@@ -16,17 +16,13 @@ def _ms(value: float) -> str:
 
 def phase_verdict(phase: Phase) -> str:
     """PASS/MISS for head phases (zero errors, every p95 ≤ 25 ms, utilization ≤ 15%)."""
-    if phase.skipped:
-        return phase.skipped
     if phase.state != "head":
         return "— (contrast)"
     why = []
     if phase.errors:
         why.append(f"{phase.errors} errors")
     slow = [
-        op.name
-        for op in phase.per_operation
-        if op.timing is None or op.timing.p95_ms > GOAL_P95_MS
+        op.name for op in phase.per_operation if op.timing is None or op.timing.p95_ms > GOAL_P95_MS
     ]
     if slow:
         why.append("p95 > 25 ms: " + ", ".join(slow))
@@ -35,7 +31,9 @@ def phase_verdict(phase: Phase) -> str:
     return "PASS" if not why else "MISS (" + "; ".join(why) + ")"
 
 
-def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
+def markdown(
+    phases: list[Phase], *, think_s: float, scale: str, left_out: dict[str, str] | None = None
+) -> str:
     names = list(loadops.MIX)
     header = (
         "| users | state | ops/s | errors | pool utilization | client loop lag p95 ms | "
@@ -53,18 +51,12 @@ def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
         "|" + "---|" * (7 + len(names)),
     ]
     for phase in phases:
-        if phase.skipped:
-            cells = ["—"] * (4 + len(names))
-            lines.append(
-                f"| {phase.users} | {phase.state} | " + " | ".join(cells) + f" | {phase.skipped} |"
-            )
-            continue
         by_name = {op.name: op for op in phase.per_operation}
         cells = []
         for n in names:
             op = by_name.get(n)
             if op is None or op.timing is None:
-                cells.append("—")
+                cells.append("left out" if n in (left_out or {}) else "—")
                 continue
             t = op.timing
             err = f" ({op.errors} err)" if op.errors else ""
@@ -75,6 +67,8 @@ def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
             + " | ".join(cells)
             + f" | {phase_verdict(phase)} |"
         )
+    for name, reason in (left_out or {}).items():
+        lines.append(f"\n{name}: left out at head ({reason}).")
     samples = [s for p in phases for s in p.error_samples]
     if samples:
         lines += ["", "First errors:", *(f"- {s}" for s in samples[:10])]

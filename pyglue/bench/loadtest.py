@@ -57,7 +57,6 @@ class Phase:
     per_operation: list[OperationStats]
     loop_lag_p95_ms: float  # how late the client's event loop ran: is the client the bottleneck?
     error_samples: list[str] = field(default_factory=list)
-    skipped: str | None = None
 
 
 class PoolMeter:
@@ -140,7 +139,8 @@ async def _user(
         except Exception as exc:
             rec.errors[name] += 1
             if len(rec.samples) < MAX_ERROR_SAMPLES:
-                rec.samples.append(f"{name}: {''.join(traceback.format_exception_only(exc)).strip()}")
+                first = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0]
+                rec.samples.append(f"{name}: {first[:300]}")
         await asyncio.sleep(rng.uniform(0.5 * think_s, 1.5 * think_s))
 
 
@@ -163,11 +163,14 @@ async def run_phase(
     think_s: float,
     pool_size: int = POOL_SIZE,
     seed: int = 7,
+    leave_out: set[str] | None = None,
 ) -> Phase:
     """`users` simulated users for `duration_s` on a fresh pool of `pool_size` connections."""
-    column = 1 if state == "baseline" else 2
-    ops = {name: entry[column] for name, entry in loadops.MIX.items()}
-    weights = [entry[0] for entry in loadops.MIX.values()]
+    mix = {k: v for k, v in loadops.MIX.items() if k not in (leave_out or set())}
+    if not mix:
+        raise ValueError("every operation of the mix was left out")
+    ops = {name: (e.baseline if state == "baseline" else e.head) for name, e in mix.items()}
+    weights = [e.weight for e in mix.values()]
     engine = async_engine(url, pool_size)
     meter = PoolMeter(engine)
     rec = _Recorder({name: [] for name in ops}, Counter(), [])
@@ -186,7 +189,7 @@ async def run_phase(
             )
             for n in range(users)
         ]
-        done, pending = await asyncio.wait(tasks, timeout=duration_s + GRACE_S)
+        _, pending = await asyncio.wait(tasks, timeout=duration_s + GRACE_S)
         elapsed = time.perf_counter() - started
         utilization = meter.stop(pool_size)
         for task in pending:
@@ -226,26 +229,21 @@ async def _population(url: URL, size: int, heaviest: Any) -> list[loadops.Platfo
         await engine.dispose()
 
 
-async def _head_missing(url: URL) -> str | None:
-    missing = [
-        f"pyglue.{h}"
-        for helpers, _ in loadops.HEAD_NEEDS.values()
-        for h in helpers
-        if head_access.helper(*h.split(".", 1)) is None
-    ]
+async def unavailable_operations(url: URL) -> dict[str, str]:
+    """Operations of the mix whose head side is not installed, with the missing pieces."""
     engine = async_engine(url, 1)
     try:
         async with engine.connect() as conn:
             routines = await conn.run_sync(head_access.missing_routines)
     finally:
         await engine.dispose()
-    missing += [
-        head_access.SQL_ROUTINES[r]
-        for _, needs in loadops.HEAD_NEEDS.values()
-        for r in needs
-        if r in routines
-    ]
-    return f"not available: {', '.join(sorted(set(missing)))}" if missing else None
+    out = {}
+    for name, (helpers, needs) in loadops.HEAD_NEEDS.items():
+        missing = [f"pyglue.{h}" for h in helpers if head_access.helper(*h.split(".", 1)) is None]
+        missing += [head_access.SQL_ROUTINES[r] for r in needs if r in routines]
+        if missing:
+            out[name] = "not available: " + ", ".join(missing)
+    return out
 
 
 async def run(
@@ -256,24 +254,33 @@ async def run(
     think_s: float,
     heaviest: Any = None,
     progress: Any = print,
-) -> list[Phase]:
-    """Every user count against every state in `urls`, one after the other."""
+) -> tuple[list[Phase], dict[str, str]]:
+    """Every user count against every state in `urls`, one after the other.
+
+    An operation whose head side is not installed is left out of the mix of
+    both states (so they stay comparable) and returned with the reason.
+    """
     population = await _population(next(iter(urls.values())), 200, heaviest)
     if not population:
         raise ValueError("no user owns both a workflow with an agent block and an agent")
-    skip = {state: (await _head_missing(url) if state == "head" else None) for state, url in urls.items()}
+    left_out = await unavailable_operations(urls["head"]) if "head" in urls else {}
+    for name, reason in left_out.items():
+        progress(f"  {name} left out of the mix: {reason}")
+    leave = set(left_out)
+    if leave >= set(loadops.MIX):  # nothing to run at head: baseline alone, full mix
+        progress("  head: no operation of the mix is available; baseline only")
+        urls = {k: v for k, v in urls.items() if k != "head"}
+        leave = set()
     phases = []
     for users in user_counts:
         for state, url in urls.items():
-            if skip[state]:
-                phases.append(Phase(state, users, 0, 0, 0, 0, 0, POOL_SIZE, [], 0, skipped=skip[state]))
-                progress(f"  {state} at {users} users: {skip[state]}")
-                continue
             progress(f"  {state} at {users} users for {duration_s:g} s ...")
-            phase = await run_phase(state, url, users, duration_s, population, think_s=think_s)
+            phase = await run_phase(
+                state, url, users, duration_s, population, think_s=think_s, leave_out=leave
+            )
             progress(
                 f"    {phase.throughput:.0f} ops/s, {phase.errors} errors,"
                 f" pool utilization {phase.pool_utilization:.0%}"
             )
             phases.append(phase)
-    return phases
+    return phases, left_out

@@ -40,7 +40,7 @@ def verdict(goal: Goal | None, m: Measurement) -> str:
     if goal.speedup_min is not None:
         speedup = ratio(m.baseline.median_ms, m.head.median_ms)
         if speedup < goal.speedup_min:
-            return f"MISS ({speedup:.0f}×)"
+            return f"MISS ({speedup:.0f}x)"
     return "PASS"
 
 
@@ -52,9 +52,9 @@ def _plan_met(scenario: Scenario, m: Measurement) -> str:
 
 def scenario_table(result: BenchResult) -> str:
     lines = [
-        "| scenario | prepare mode | plan (before → target) | goal at head | baseline median / p95 ms"
-        " | head median / p95 ms | speed-up (median) | statements (baseline → head)"
-        " | same result | plan target | verdict |",
+        "| scenario | prepare mode | plan (before → target) | goal at head"
+        " | baseline median / p95 ms | head median / p95 ms | speed-up (median)"
+        " | statements (baseline → head) | same result | plan target | verdict |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in result.measurements:
@@ -71,7 +71,7 @@ def scenario_table(result: BenchResult) -> str:
             f"| {s.title} | {m.mode} | {s.plan} | {goal}"
             f" | {_ms(m.baseline.median_ms)} / {_ms(m.baseline.p95_ms)}"
             f" | {_ms(m.head.median_ms)} / {_ms(m.head.p95_ms)}"
-            f" | {speedup:.0f}× | {m.baseline_statements} → {m.head_statements}"
+            f" | {speedup:.0f}x | {m.baseline_statements} → {m.head_statements}"
             f" | {'yes' if m.same_result else 'NO'} | {_plan_met(s, m)} | {verdict(s.goal, m)} |"
         )
     return "\n".join(lines)

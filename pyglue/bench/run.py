@@ -172,7 +172,8 @@ def run_scenarios(
                     progress(f"  {scenario.title} [{mode}]: ERROR {detail}")
                     continue
                 result.measurements.append(m)
-                assert m.baseline is not None and m.head is not None
+                assert m.baseline is not None
+                assert m.head is not None
                 progress(
                     f"  {scenario.title} [{mode}]: baseline p95 {m.baseline.p95_ms:.2f} ms,"
                     f" head p95 {m.head.p95_ms:.3f} ms, same result: {m.same_result}"

@@ -41,7 +41,7 @@ def p95(ms: float) -> Goal:
     return Goal(f"p95 ≤ {ms:g} ms", p95_max_ms=ms)
 
 
-SPEEDUP_30 = Goal("≥ 30× faster", speedup_min=30.0)
+SPEEDUP_30 = Goal("≥ 30x faster", speedup_min=30.0)
 
 
 def _deep_cursor(ctx: Context) -> Any:
@@ -149,7 +149,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "search_provider_like", "JSON search: provider, text LIKE vs @>", "10000 → 500 ms", 500.0,
         SPEEDUP_30,
-        lambda s, c: baseline.agents_by_provider_like(s, c.provider, c.config_separator, c.search_limit),
+        lambda s, c: baseline.agents_by_provider_like(
+            s, c.provider, c.config_separator, c.search_limit
+        ),
         lambda s, c: head.agents_by_config(s, c.provider, c.search_limit),
         helpers=("queries.find_agents",),
     ),

@@ -49,7 +49,11 @@ def workflow(wf: Any) -> dict[str, Any] | None:
         ],
         "edges": sorted(
             (
-                {"id": _uid(e.id), "source": _uid(e.source_block_id), "target": _uid(e.target_block_id)}
+                {
+                    "id": _uid(e.id),
+                    "source": _uid(e.source_block_id),
+                    "target": _uid(e.target_block_id),
+                }
                 for e in wf.edges
             ),
             key=lambda e: str(e["id"]),
@@ -147,7 +151,9 @@ def workflow_from_document(doc: Mapping[str, Any] | None) -> dict[str, Any] | No
     listed = doc.get("agents") or {}
     # agentdb.workflow_document keys the agents by id
     agents = {str(a["id"]): a for a in (listed.values() if isinstance(listed, Mapping) else listed)}
-    blocks = sorted(doc.get("blocks", wf.get("blocks", [])), key=lambda b: (b["position"], str(b["id"])))
+    blocks = sorted(
+        doc.get("blocks", wf.get("blocks", [])), key=lambda b: (b["position"], str(b["id"]))
+    )
     edges = doc.get("edges", wf.get("edges", []))
     return {
         "id": str(wf["id"]),
@@ -167,7 +173,11 @@ def workflow_from_document(doc: Mapping[str, Any] | None) -> dict[str, Any] | No
         ],
         "edges": sorted(
             (
-                {"id": str(e["id"]), "source": str(e["source_block_id"]), "target": str(e["target_block_id"])}
+                {
+                    "id": str(e["id"]),
+                    "source": str(e["source_block_id"]),
+                    "target": str(e["target_block_id"]),
+                }
                 for e in edges
             ),
             key=lambda e: e["id"],
@@ -193,7 +203,10 @@ def agent_from_document(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
             key=lambda t: (t["name"], t["id"]),
         ),
         "knowledgebases": sorted(
-            ({"id": str(k["id"]), "name": k["name"]} for k in doc.get("knowledgebases", ag.get("knowledgebases", []))),
+            (
+                {"id": str(k["id"]), "name": k["name"]}
+                for k in doc.get("knowledgebases", ag.get("knowledgebases", []))
+            ),
             key=lambda k: (k["name"], k["id"]),
         ),
     }
