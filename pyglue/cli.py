@@ -38,10 +38,11 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
     with engine.connect() as connection:
         print(f"database at revision {install.current_revision(connection)}")
     if args.schedule:
-        from pyglue.maintenance import schedule
-
-        for job in schedule(engine):
-            print(f"scheduled {job.job_name} ({job.schedule})")
+        jobs = install.schedule_maintenance(engine)
+        for job in jobs:
+            print(f"scheduled {job.job_name} ({job.schedule}) as pg_cron job {job.jobid}")
+        if not jobs:
+            print("pg_cron is not installed in this database: nothing scheduled")
     return 0
 
 
@@ -62,7 +63,8 @@ def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
     print("tables:")
     width = max((len(t.name) for t in state.tables), default=10)
     for table in state.tables:
-        print(f"  {table.name:<{width}}  {table.rows:>12,} rows  {_human_bytes(table.total_bytes):>10}")
+        size = _human_bytes(table.total_bytes)
+        print(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}")
     return 0
 
 
@@ -102,10 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_install = sub.add_parser("install", parents=[common], help="upgrade the database to head")
     p_install.add_argument("--revision", default="head", help="target revision (default head)")
     p_install.add_argument(
-        "--adopt", action="store_true", help="stamp an existing platform schema as the baseline first"
+        "--adopt",
+        action="store_true",
+        help="stamp an existing platform schema as the baseline first",
     )
     p_install.add_argument(
-        "--schedule", action="store_true", help="schedule the maintenance jobs when pg_cron is present"
+        "--schedule",
+        action="store_true",
+        help="schedule the maintenance jobs when pg_cron is present",
     )
     sub.add_parser("status", parents=[common], help="revisions, server, extensions, table sizes")
     from pyglue.bench.commands import add_parsers  # issue 7: bench, loadtest

@@ -48,13 +48,18 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def require_supported_server(version_num: int) -> None:
+    """Refuse a server_version_num older than PostgreSQL 15."""
+    if version_num < MIN_SERVER_VERSION:
+        raise ConfigurationError(
+            f"PostgreSQL {version_num // 10000} is too old: agentdb needs PostgreSQL 15 or newer"
+        )
+
+
 def check_server(connection: Connection) -> int:
     """Refuse servers older than PostgreSQL 15 and databases at a revision we do not know."""
     version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
-    if version < MIN_SERVER_VERSION:
-        raise ConfigurationError(
-            f"PostgreSQL {version // 10000} is too old: agentdb needs PostgreSQL 15 or newer"
-        )
+    require_supported_server(version)
     revision = current_revision(connection)
     if revision is not None:
         try:
@@ -177,3 +182,17 @@ def status(engine: Engine) -> Status:
             pg_stat_statements_installed=extensions.get("pg_stat_statements", (False, False))[0],
             tables=tables,
         )
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    job_name: str
+    schedule: str
+    jobid: int
+
+
+def schedule_maintenance(engine: Engine) -> list[ScheduledJob]:
+    """Create or update agentdb's pg_cron jobs; empty when pg_cron is not installed here."""
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT * FROM agentdb.schedule_maintenance()"))
+        return [ScheduledJob(str(name), str(cron), int(jobid)) for name, cron, jobid in rows]

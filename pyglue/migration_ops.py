@@ -9,6 +9,9 @@ from alembic import op
 from pyglue.sqlfiles import read_pinned
 
 INDEX_LOCK_TIMEOUT = "5s"
+# Every script a migration runs starts with this, so that DDL on a busy table
+# gives up instead of queueing the platform's reads and writes behind it.
+SCRIPT_PROLOGUE = "SET LOCAL lock_timeout = '10s';\n"
 
 
 def execute_script(script: str) -> None:
@@ -25,7 +28,7 @@ def execute_script(script: str) -> None:
 def run_sql_files(pins: Mapping[str, str]) -> None:
     """Run each `sql/<name>` after checking it still has the digest the migration pinned."""
     for name, pin in pins.items():
-        execute_script(read_pinned(name, pin))
+        execute_script(SCRIPT_PROLOGUE + read_pinned(name, pin))
 
 
 def create_index_concurrently(name: str, definition: str) -> None:

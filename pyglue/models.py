@@ -244,8 +244,7 @@ class WorkflowExecution(Base):
     __table_args__ = (
         _status_check(),
         Index("ix_workflow_exec_user_workflow_status",
-              "user_id", "workflow_id", "status", "started_at", "id"),
-        Index("ix_workflow_exec_user_workflow_started", "user_id", "workflow_id", "started_at", "id"),
+              "user_id", "workflow_id", "started_at", "id", "status"),
         Index("ix_workflow_exec_user_started", "user_id", "started_at", "id"),
         Index("ix_workflow_exec_status_started", "status", "started_at",
               postgresql_where=UNFINISHED),

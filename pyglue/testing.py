@@ -37,10 +37,14 @@ INSTALL_HINT = (
 )
 
 
-def find_bindir() -> Path:
+ON_PATH = "pg_config on PATH"
+
+
+def find_bindir(pg_config: str | None = ON_PATH, roots: list[Path] | None = None) -> Path:
     """The directory holding initdb/pg_ctl: from pg_config, else the newest /usr/lib/postgresql."""
     candidates: list[Path] = []
-    pg_config = shutil.which("pg_config")
+    if pg_config == ON_PATH:
+        pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(subprocess.CalledProcessError, OSError):
             out = subprocess.run(
@@ -48,7 +52,12 @@ def find_bindir() -> Path:
             ).stdout.strip()
             candidates.append(Path(out))
     versions = sorted(
-        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()),
+        (
+            p
+            for root in roots or [Path("/usr/lib/postgresql")]
+            for p in root.glob("*/bin")
+            if p.parent.name.isdigit()
+        ),
         key=lambda p: int(p.parent.name),
         reverse=True,
     )
@@ -184,7 +193,15 @@ class PostgresCluster:
             self._running = False
             with contextlib.suppress(RuntimeError):
                 self._run_as_server_user(
-                    [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"]
+                    [
+                        str(self.bindir / "pg_ctl"),
+                        "-D",
+                        str(self.datadir),
+                        "-m",
+                        "immediate",
+                        "-w",
+                        "stop",
+                    ]
                 )
         shutil.rmtree(self.basedir, ignore_errors=True)
         if self in _LIVE:
@@ -195,7 +212,7 @@ class PostgresCluster:
         return psycopg.connect(self.conninfo(dbname), autocommit=True)
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
-        """Create `name` (cloned from `template` when given, a cheap file copy) and return its URL."""
+        """Create `name` (a file copy of `template` when given) and return its URL."""
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template is not None:
             query = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
@@ -207,7 +224,9 @@ class PostgresCluster:
 
     def drop_database(self, name: str) -> None:
         with self.connect() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -235,7 +254,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 atexit.register(_stop_all)
-for _sig in (signal.SIGTERM, signal.SIGHUP):
+for _sig in (signal.SIGTERM, signal.SIGHUP):  # SIGINT raises KeyboardInterrupt: atexit runs
     if signal.getsignal(_sig) in (signal.SIG_DFL, None):
         signal.signal(_sig, _on_signal)
 

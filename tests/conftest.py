@@ -10,9 +10,13 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from pyglue import install
+from pyglue.bench.datagen import Dataset, generate
 from pyglue.testing import PostgresCluster
 
+SEED = 42
 HEAD_TEMPLATE = "template_head"
+POPULATED_BASELINE = "template_populated_baseline"
+POPULATED_HEAD = "template_populated_head"
 BASELINE_TEMPLATE = "template_baseline"
 
 
@@ -69,6 +73,45 @@ def baseline_url(pg_cluster: PostgresCluster, baseline_template: str) -> Iterato
 def empty_url(pg_cluster: PostgresCluster) -> Iterator[str]:
     """A fresh empty database (no revision installed)."""
     yield from _clone(pg_cluster, "template1")
+
+
+@pytest.fixture(scope="session")
+def populated_dataset(pg_cluster: PostgresCluster, baseline_template: str) -> Dataset:
+    """About 100k skewed executions generated at the baseline (the template stays baseline)."""
+    url = pg_cluster.create_database(POPULATED_BASELINE, template=baseline_template)
+    return generate(url, "test", seed=SEED)
+
+
+@pytest.fixture(scope="session")
+def populated_head_template(pg_cluster: PostgresCluster, populated_dataset: Dataset) -> str:
+    url = pg_cluster.create_database(POPULATED_HEAD, template=POPULATED_BASELINE)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        install.upgrade(engine, "head")
+    finally:
+        engine.dispose()
+    return POPULATED_HEAD
+
+
+@pytest.fixture
+def populated_baseline_url(
+    pg_cluster: PostgresCluster, populated_dataset: Dataset
+) -> Iterator[str]:
+    """A fresh copy of the populated database at the baseline revision."""
+    yield from _clone(pg_cluster, POPULATED_BASELINE)
+
+
+@pytest.fixture
+def populated_head_url(pg_cluster: PostgresCluster, populated_head_template: str) -> Iterator[str]:
+    """A fresh copy of the populated database upgraded to head."""
+    yield from _clone(pg_cluster, populated_head_template)
+
+
+@pytest.fixture(scope="session")
+def populated_head_readonly_url(pg_cluster: PostgresCluster, populated_head_template: str) -> str:
+    """One shared copy of the populated head database, for tests that only read (EXPLAIN)."""
+    name = "populated_head_readonly"
+    return pg_cluster.create_database(name, template=populated_head_template)
 
 
 @pytest.fixture

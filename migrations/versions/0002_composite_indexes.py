@@ -8,10 +8,18 @@ The performance plan's names are kept, but each index is shaped for the
 query it serves:
 
 - history pages `WHERE user_id=? AND workflow_id=? [AND status=?]
-  ORDER BY started_at DESC, id DESC LIMIT n` end with (started_at, id), so
-  they are an ordered index scan with keyset pagination and no Sort. With
-  (user_id, workflow_id, status) alone PostgreSQL fetches and sorts every
-  matching row: 8x slower than no composite index for a heavy user.
+  ORDER BY started_at DESC, id DESC LIMIT n`: (user_id, workflow_id,
+  started_at, id, status) makes them an ordered index scan with keyset
+  pagination and no Sort, with or without a status; the status, last, is
+  checked inside the index, so rows of other statuses cost no heap visit.
+  With (user_id, workflow_id, status) as the plan wrote it, PostgreSQL
+  fetches and sorts every matching row: 8x slower than no composite index
+  for a heavy user. One index serves both forms, where status before
+  started_at would need a twin without it.
+- no extended statistics on (user_id, workflow_id): they teach the planner
+  that a workflow determines its user, which makes a generic plan (psycopg's
+  prepared mode) expect about a hundred rows per pair and pick a bitmap scan
+  plus Sort, the very plan this revision removes.
 - the stale-run check `status='running' AND started_at < ...` gets a partial
   index over the unfinished statuses only: it stays tiny however long the
   history grows (the query must spell the status as a literal to match it).
@@ -37,9 +45,7 @@ UNFINISHED = "WHERE status IN ('pending', 'running')"
 
 NEW_INDEXES = {
     "ix_workflow_exec_user_workflow_status":
-        "ON workflow_executions (user_id, workflow_id, status, started_at, id)",
-    "ix_workflow_exec_user_workflow_started":
-        "ON workflow_executions (user_id, workflow_id, started_at, id)",
+        "ON workflow_executions (user_id, workflow_id, started_at, id, status)",
     "ix_workflow_exec_user_started": "ON workflow_executions (user_id, started_at, id)",
     "ix_workflow_exec_status_started": f"ON workflow_executions (status, started_at) {UNFINISHED}",
     "ix_agent_exec_user_agent_started": "ON agent_executions (user_id, agent_id, started_at, id)",

@@ -47,8 +47,9 @@ INDEXES = {
 }
 
 
-def _convert(target: str) -> None:
-    op.execute("SET LOCAL lock_timeout = '10s'")
+def conversion_statements(target: str) -> list[str]:
+    """One ALTER TABLE per table, so each table is rewritten once."""
+    statements = ["SET LOCAL lock_timeout = '10s'"]
     for table, columns in JSON_COLUMNS.items():
         clauses: list[str] = []
         for column, default in columns.items():
@@ -57,7 +58,13 @@ def _convert(target: str) -> None:
             clauses.append(f"ALTER COLUMN {column} TYPE {target} USING {column}::{target}")
             if default is not None:
                 clauses.append(f"ALTER COLUMN {column} SET DEFAULT {default}::{target}")
-        op.execute(f"ALTER TABLE {table} " + ", ".join(clauses))
+        statements.append(f"ALTER TABLE {table} " + ", ".join(clauses))
+    return statements
+
+
+def _convert(target: str) -> None:
+    for statement in conversion_statements(target):
+        op.execute(statement)
 
 
 def upgrade() -> None:
