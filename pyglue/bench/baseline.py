@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Text, cast, func, text
@@ -49,7 +50,12 @@ def dashboard_stats(session: Session, user_id: uuid.UUID, since: datetime) -> di
         session.query(AgentExecution).filter(*window, AgentExecution.status == "completed").count()
     )
     avg_duration = session.query(func.avg(AgentExecution.duration_ms)).filter(*window).scalar()
-    return {"total": total, "succeeded": succeeded, "avg_duration_ms": avg_duration}
+    return {"total": total, "succeeded": succeeded, "avg_duration_ms": _whole_ms(avg_duration)}
+
+
+def _whole_ms(value: Decimal | None) -> int | None:
+    """Milliseconds as the dashboard shows them: rounded half away from zero, like SQL round()."""
+    return None if value is None else int(value.quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def dashboard_executions(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Any]:
@@ -120,10 +126,13 @@ def stale_running(
     return out
 
 
+# Searches return a page in pyglue.queries' order (name, id): the same rows at both states.
+
+
 def agents_by_provider_astext(session: Session, provider: str, limit: int) -> list[str]:
     """The plan's own form: Agent.configuration['llm_provider'].astext == provider."""
     query = session.query(Agent).filter(Agent.configuration["llm_provider"].astext == provider)
-    return shapes.ids(query.order_by(Agent.id).limit(limit).all())
+    return shapes.ids(query.order_by(Agent.name, Agent.id).limit(limit).all())
 
 
 def agents_by_provider_cast(session: Session, provider: str, limit: int) -> list[str]:
@@ -133,7 +142,7 @@ def agents_by_provider_cast(session: Session, provider: str, limit: int) -> list
         .filter(text("agents.configuration::jsonb ->> 'llm_provider' = :provider"))
         .params(provider=provider)
     )
-    return shapes.ids(query.order_by(Agent.id).limit(limit).all())
+    return shapes.ids(query.order_by(Agent.name, Agent.id).limit(limit).all())
 
 
 def agents_by_provider_like(
@@ -142,7 +151,7 @@ def agents_by_provider_like(
     """CAST(configuration AS text) LIKE '%"llm_provider": "x"%'."""
     pattern = f'%"llm_provider"{separator}{json.dumps(provider)}%'
     query = session.query(Agent).filter(cast(Agent.configuration, Text).like(pattern))
-    return shapes.ids(query.order_by(Agent.id).limit(limit).all())
+    return shapes.ids(query.order_by(Agent.name, Agent.id).limit(limit).all())
 
 
 def workflows_with_node_type_cast(session: Session, node_type: str, limit: int) -> list[str]:
@@ -152,7 +161,7 @@ def workflows_with_node_type_cast(session: Session, node_type: str, limit: int) 
         .filter(text("workflows.graph_definition::jsonb -> 'nodes' @> CAST(:pattern AS jsonb)"))
         .params(pattern=json.dumps([{"type": node_type}]))
     )
-    return shapes.ids(query.order_by(Workflow.id).limit(limit).all())
+    return shapes.ids(query.order_by(Workflow.name, Workflow.id).limit(limit).all())
 
 
 def workflows_with_node_type_like(
@@ -160,7 +169,7 @@ def workflows_with_node_type_like(
 ) -> list[str]:
     pattern = f'%"type"{separator}{json.dumps(node_type)}%'
     query = session.query(Workflow).filter(cast(Workflow.graph_definition, Text).like(pattern))
-    return shapes.ids(query.order_by(Workflow.id).limit(limit).all())
+    return shapes.ids(query.order_by(Workflow.name, Workflow.id).limit(limit).all())
 
 
 def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -> dict[str, int]:

@@ -106,7 +106,8 @@ def resolve(connection: Connection, dataset: Any) -> Context:
         text("SELECT graph_definition::text FROM workflows WHERE id = :w"), {"w": sample_workflow}
     ).scalar_one()
     since = connection.execute(
-        text("SELECT date_trunc('day', timezone('utc', now())) - make_interval(days => :d - 1)"),
+        # agentdb.user_dashboard's window: the UTC days today - p_days .. today
+        text("SELECT date_trunc('day', timezone('utc', now())) - make_interval(days => :d)"),
         {"d": DASHBOARD_DAYS},
     ).scalar_one()
     return Context(

@@ -56,23 +56,27 @@ class BenchResult:
     storage: dict[str, list[storage.TableStorage]] = field(default_factory=dict)
 
 
-class StatementCounter:
-    """Counts the statements an Engine sends (executemany counts once)."""
+class _Counter:
+    count = 0
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine, self.count = engine, 0
-
-    def _on_execute(self, *args: Any) -> None:
+    def on_execute(self, *args: Any) -> None:
         self.count += 1
 
-    @contextmanager
-    def counting(self) -> Iterator[StatementCounter]:
-        self.count = 0
-        event.listen(self.engine, "before_cursor_execute", self._on_execute)
-        try:
-            yield self
-        finally:
-            event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[Any]:
+    """pyglue.monitoring.count_queries when installed, else the same count done here."""
+    count_queries = head.helper("monitoring", "count_queries")
+    if count_queries is not None:
+        with count_queries(engine) as counter:
+            yield counter
+        return
+    fallback = _Counter()
+    event.listen(engine, "before_cursor_execute", fallback.on_execute)
+    try:
+        yield fallback
+    finally:
+        event.remove(engine, "before_cursor_execute", fallback.on_execute)
 
 
 def engine_for(url: URL, prepare_threshold: int | None) -> Engine:
@@ -106,7 +110,7 @@ def _measure(
     timings: dict[str, Timing] = {}
     for state, access in (("baseline", scenario.baseline), ("head", scenario.head)):
         call = _call(engines[state], access, ctx)
-        with StatementCounter(engines[state]).counting() as counter:
+        with counting(engines[state]) as counter:
             results[state] = call()
         statements[state] = counter.count
         timings[state] = time_calls(call, runs=runs, warmup=warmup)
