@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
 from pyglue.bench import baseline
@@ -36,49 +36,42 @@ class PlatformUser:
     agent_ids: tuple[uuid.UUID, ...]
 
 
-Operation = Callable[[Session, PlatformUser, random.Random], Any]
+# (session, platform user, random source, this simulated user's state between actions)
+Operation = Callable[[Session, PlatformUser, random.Random, dict[str, Any]], Any]
+SEARCH_PAGE = 20
 
 
 def _since() -> datetime:
     today = baseline.utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=DASHBOARD_DAYS - 1)
+    return today - timedelta(days=DASHBOARD_DAYS)  # agentdb.user_dashboard's window
 
 
 # -- baseline: the platform's code before agentdb ---------------------------------------------
 
 
-def baseline_dashboard(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+def baseline_dashboard(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
     stats = baseline.dashboard_stats(session, user.id, _since())
     return stats, baseline.dashboard_executions(session, user.id, limit=20)
 
 
-def baseline_history(session: Session, user: PlatformUser, rng: random.Random) -> Any:
-    workflow_id = rng.choice(user.workflow_ids)
-    first = baseline.workflow_history(session, user.id, workflow_id, page=0)
-    return first, baseline.workflow_history(session, user.id, workflow_id, page=1)
+def _history_page(rng: random.Random, user: PlatformUser, state: dict[str, Any]) -> int:
+    """Half the time the user opens a workflow's history afresh, else reads the next page."""
+    if "page" not in state or rng.random() < 0.5 or state["page"] >= 20 or state.get("end"):
+        state.update(page=0, workflow=rng.choice(user.workflow_ids), cursor=None, end=False)
+    else:
+        state["page"] += 1
+    return int(state["page"])
 
 
-def _complete(
-    session: Session, rng: random.Random, run: Any, agent_runs: list[Any], metrics: type
-) -> None:
-    now = baseline.utcnow()
-    for ae in agent_runs:
-        ae.status, ae.completed_at = "completed", now
-        ae.duration_ms = rng.randint(50, 5000)
-        tokens = rng.randint(100, 3000)
-        session.add(
-            metrics(
-                execution_id=ae.id,
-                llm_call_count=rng.randint(1, 8),
-                prompt_tokens=tokens - tokens // 4,
-                completion_tokens=tokens // 4,
-                total_tokens=tokens,
-                cost=Decimal(tokens) * Decimal("0.000002"),
-            )
-        )
-    run.status, run.completed_at = "completed", now
-    run.duration_ms = int((now - run.started_at).total_seconds() * 1000)
-    session.commit()
+def baseline_history(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
+    page = _history_page(rng, user, state)
+    rows = baseline.workflow_history(session, user.id, state["workflow"], page=page)
+    state["end"] = len(rows) < 50
+    return rows
 
 
 def _run_workflow(
@@ -88,39 +81,91 @@ def _run_workflow(
     workflow: dict[str, Any] | None,
     models: Any,
 ) -> int:
-    """Insert the workflow execution and one agent execution per agent block, then complete them."""
+    """Insert the workflow execution and one agent execution per agent block, then complete them.
+
+    Two transactions, as a runner does: start (running), then finish (completed
+    with durations and metrics). Written with bulk statements, the same at both
+    states: agentdb does not change the write path, only what it triggers.
+    """
     if workflow is None:
         return 0
-    now = baseline.utcnow()
-    session_id = f"load-{uuid.uuid4().hex[:12]}"
-    run = models.WorkflowExecution(
-        id=uuid.uuid4(), workflow_id=uuid.UUID(workflow["id"]), user_id=user.id,
-        session_id=session_id, status="running", input_data={"message": "load test"},
-        started_at=now,
-    )  # fmt: skip
-    session.add(run)
-    session.flush()  # no relationship tells the unit of work to insert the run first
+    started = baseline.utcnow()
+    run_id, session_id = uuid.uuid4(), f"load-{uuid.uuid4().hex[:12]}"
+    session.execute(
+        insert(models.WorkflowExecution),
+        {
+            "id": run_id,
+            "workflow_id": uuid.UUID(workflow["id"]),
+            "user_id": user.id,
+            "session_id": session_id,
+            "status": "running",
+            "input_data": {"message": "load test"},
+            "started_at": started,
+        },
+    )
     agent_runs = [
-        models.AgentExecution(
-            id=uuid.uuid4(),
-            agent_id=uuid.UUID(block["agent"]["id"]),
-            user_id=user.id,
-            workflow_execution_id=run.id,
-            session_id=session_id,
-            status="running",
-            input_data={"step": block["position"]},
-            started_at=now,
-        )
+        {
+            "id": uuid.uuid4(),
+            "agent_id": uuid.UUID(block["agent"]["id"]),
+            "user_id": user.id,
+            "workflow_execution_id": run_id,
+            "session_id": session_id,
+            "status": "running",
+            "input_data": {"step": block["position"]},
+            "started_at": started,
+        }
         for block in workflow["blocks"]
         if block["agent"] is not None
     ]
-    session.add_all(agent_runs)
+    if agent_runs:
+        session.execute(insert(models.AgentExecution), agent_runs)
     session.commit()
-    _complete(session, rng, run, agent_runs, models.ExecutionMetrics)
+    finished = baseline.utcnow()
+    if agent_runs:
+        session.execute(
+            update(models.AgentExecution),
+            [
+                {
+                    "id": r["id"],
+                    "status": "completed",
+                    "completed_at": finished,
+                    "duration_ms": rng.randint(50, 5000),
+                }
+                for r in agent_runs
+            ],
+        )
+        metrics = []
+        for r in agent_runs:
+            tokens = rng.randint(100, 3000)
+            metrics.append(
+                {
+                    "execution_id": r["id"],
+                    "llm_call_count": rng.randint(1, 8),
+                    "prompt_tokens": tokens - tokens // 4,
+                    "completion_tokens": tokens // 4,
+                    "total_tokens": tokens,
+                    "cost": Decimal(tokens) * Decimal("0.000002"),
+                }
+            )
+        session.execute(insert(models.ExecutionMetrics), metrics)
+    session.execute(
+        update(models.WorkflowExecution),
+        [
+            {
+                "id": run_id,
+                "status": "completed",
+                "completed_at": finished,
+                "duration_ms": int((finished - started).total_seconds() * 1000),
+            }
+        ],
+    )
+    session.commit()
     return len(agent_runs)
 
 
-def baseline_run_workflow(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+def baseline_run_workflow(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
     workflow = baseline.load_workflow(session, rng.choice(user.workflow_ids))
     return _run_workflow(session, user, rng, workflow, bm)
 
@@ -138,7 +183,9 @@ def _memories(models: Any, agent_id: uuid.UUID, session_id: str, turn: int) -> l
     ]
 
 
-def baseline_chat(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+def baseline_chat(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
     agent_id = rng.choice(user.agent_ids)
     session_id = f"chat-{user.id.hex[:8]}-{rng.randint(1, 20)}"
     session.add_all(_memories(bm, agent_id, session_id, rng.randint(1, 1000)))
@@ -158,36 +205,46 @@ def baseline_chat(session: Session, user: PlatformUser, rng: random.Random) -> A
     return len(recalled)
 
 
-def baseline_search(session: Session, user: PlatformUser, rng: random.Random) -> Any:
-    return baseline.agents_by_provider_astext(session, rng.choice(PROVIDERS), 100)
+def baseline_search(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
+    return baseline.agents_by_provider_astext(session, rng.choice(PROVIDERS), SEARCH_PAGE)
 
 
 # -- head: pyglue's helpers and agentdb's functions --------------------------------------------
 
 
-def head_dashboard(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+def head_dashboard(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
     stats = head_access.dashboard_stats(session, user.id, DASHBOARD_DAYS)
     return stats, head_access.dashboard_executions(session, user.id, limit=20)
 
 
-def head_history(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+def head_history(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
     history = head_access.need("queries", "get_workflow_execution_history")
     cursor_of = head_access.need("queries", "cursor_of")
-    workflow_id = rng.choice(user.workflow_ids)
-    first = history(session, user.id, workflow_id, limit=50)
-    if not first:
-        return first, []
-    return first, history(session, user.id, workflow_id, limit=50, before=cursor_of(first[-1]))
+    _history_page(rng, user, state)
+    rows = history(session, user.id, state["workflow"], limit=50, before=state["cursor"])
+    state["end"] = len(rows) < 50
+    state["cursor"] = cursor_of(rows[-1]) if rows else None
+    return rows
 
 
-def head_run_workflow(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+def head_run_workflow(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
     from pyglue import models
 
     workflow = head_access.load_workflow(session, rng.choice(user.workflow_ids))
     return _run_workflow(session, user, rng, workflow, models)
 
 
-def head_chat(session: Session, user: PlatformUser, rng: random.Random) -> Any:
+def head_chat(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
     from pyglue import models
 
     recall = head_access.need("memory", "recall")
@@ -200,8 +257,10 @@ def head_chat(session: Session, user: PlatformUser, rng: random.Random) -> Any:
     return len(recalled)
 
 
-def head_search(session: Session, user: PlatformUser, rng: random.Random) -> Any:
-    return head_access.agents_by_provider(session, rng.choice(PROVIDERS), 100)
+def head_search(
+    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
+) -> Any:
+    return head_access.agents_by_provider(session, rng.choice(PROVIDERS), SEARCH_PAGE)
 
 
 @dataclass(frozen=True)

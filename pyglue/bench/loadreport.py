@@ -36,9 +36,8 @@ def markdown(
 ) -> str:
     names = list(loadops.MIX)
     header = (
-        "| users | state | ops/s | errors | pool utilization | client loop lag p95 ms | "
-        + " | ".join(f"{n} p50/p95/p99 ms" for n in names)
-        + " | verdict |"
+        "| users | state | ops/s | errors | pool utilization | client loop lag p95 ms"
+        " | client CPU ms/op | " + " | ".join(f"{n} p50/p95/p99 ms" for n in names) + " | verdict |"
     )
     lines = [
         f"## agentdb load test: scale {scale}, think time {think_s:g} s (±50%),"
@@ -48,7 +47,7 @@ def markdown(
         " ≤ 15% (the plan: connection usage 80% → 15%, 100 → 500 concurrent users).",
         "",
         header,
-        "|" + "---|" * (7 + len(names)),
+        "|" + "---|" * (8 + len(names)),
     ]
     for phase in phases:
         by_name = {op.name: op for op in phase.per_operation}
@@ -63,7 +62,8 @@ def markdown(
             cells.append(f"{_ms(t.median_ms)} / {_ms(t.p95_ms)} / {_ms(t.p99_ms)}{err}")
         lines.append(
             f"| {phase.users} | {phase.state} | {phase.throughput:.1f} | {phase.errors}"
-            f" | {phase.pool_utilization:.1%} | {_ms(phase.loop_lag_p95_ms)} | "
+            f" | {phase.pool_utilization:.1%} | {_ms(phase.loop_lag_p95_ms)}"
+            f" | {phase.client_cpu_ms_per_op:.1f} | "
             + " | ".join(cells)
             + f" | {phase_verdict(phase)} |"
         )

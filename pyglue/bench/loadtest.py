@@ -29,7 +29,7 @@ from pyglue.bench import loadops
 from pyglue.bench.timing import Timing, percentile, summarize
 
 POOL_SIZE = 20
-THINK_S = 2.0  # mean think time between one user's actions
+THINK_S = 5.0  # mean time between one user's actions: reading, typing, waiting for the LLM
 POOL_TIMEOUT_S = 10.0
 GRACE_S = 15.0
 MAX_ERROR_SAMPLES = 5
@@ -56,6 +56,7 @@ class Phase:
     pool_size: int
     per_operation: list[OperationStats]
     loop_lag_p95_ms: float  # how late the client's event loop ran: is the client the bottleneck?
+    client_cpu_ms_per_op: float  # this process's CPU time per completed operation
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -126,6 +127,7 @@ async def _user(
 ) -> None:
     rng = random.Random(seed * 100_003 + n)
     user = population[n % len(population)]
+    state: dict[str, Any] = {}
     names = list(ops)
     await asyncio.sleep(rng.uniform(0, think_s))  # users arrive spread over one think time
     while time.perf_counter() < deadline:
@@ -134,7 +136,7 @@ async def _user(
         start = time.perf_counter()
         try:
             async with AsyncSession(engine, expire_on_commit=False) as session:
-                await session.run_sync(lambda s, op=op: op(s, user, rng))  # type: ignore[misc]
+                await session.run_sync(lambda s, op=op: op(s, user, rng, state))  # type: ignore[misc]
             rec.latencies[name].append((time.perf_counter() - start) * 1000)
         except Exception as exc:
             rec.errors[name] += 1
@@ -181,6 +183,7 @@ async def run_phase(
         lags: list[float] = []
         lag_task = asyncio.create_task(_loop_lag(stop, lags))
         started = time.perf_counter()
+        cpu_started = time.process_time()
         deadline = started + duration_s
         meter.start()
         tasks = [
@@ -191,6 +194,7 @@ async def run_phase(
         ]
         _, pending = await asyncio.wait(tasks, timeout=duration_s + GRACE_S)
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         utilization = meter.stop(pool_size)
         for task in pending:
             task.cancel()
@@ -216,6 +220,7 @@ async def run_phase(
             for name, v in rec.latencies.items()
         ],
         loop_lag_p95_ms=percentile(lags, 95) if lags else 0.0,
+        client_cpu_ms_per_op=cpu * 1000 / completed if completed else 0.0,
         error_samples=rec.samples,
     )
 
