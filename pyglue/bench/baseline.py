@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Text, cast, func, text
+from sqlalchemy import Text, case, cast, func, text
 from sqlalchemy.orm import Session
 
 from pyglue.bench import shapes
@@ -175,10 +175,13 @@ def workflows_with_node_type_like(
 def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """The plan's MemoryCleanupService: consolidation, then three DELETEs, one transaction.
 
-    Consolidation is the plan's consolidate_memories (promote short_term read
-    at least 3 times and older than 12 hours) for every agent at once, so that
-    both states remove the same rows. `now` defaults to the clock (the
-    benchmark pins it to head's run so both states cut at the same instant).
+    The shape is the plan's (one UPDATE and three unbatched DELETEs, one
+    commit); the rules are agentdb's default policies, so that both states
+    remove the same rows. Two of the plan's rules have flaws the policies fix:
+    `last_accessed_at < cutoff` never deletes a low long-term memory that was
+    never recalled (NULL), and its consolidation demotes importance high to
+    medium. `now` defaults to the clock (the benchmark pins it to head's run
+    so both states cut at the same instant).
     """
     now = now or utcnow()
     consolidated = (
@@ -188,7 +191,13 @@ def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -
             AgentMemory.access_count >= 3,
             AgentMemory.created_at < now - timedelta(hours=12),
         )
-        .update({"type": "long_term", "importance": "medium"}, synchronize_session=False)
+        .update(
+            {
+                "type": "long_term",
+                "importance": case((AgentMemory.importance == "high", "high"), else_="medium"),
+            },
+            synchronize_session=False,
+        )
     )
     stm = (
         session.query(AgentMemory)
@@ -202,7 +211,8 @@ def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -
         .filter(
             AgentMemory.type == "long_term",
             AgentMemory.importance == "low",
-            AgentMemory.last_accessed_at < now - timedelta(days=90),
+            func.coalesce(AgentMemory.last_accessed_at, AgentMemory.created_at)
+            < now - timedelta(days=90),
         )
         .delete(synchronize_session=False)
     )

@@ -135,9 +135,13 @@ def run_head(url: URL, agent_id: uuid.UUID) -> tuple[CleanupResult, datetime]:
             row = conn.execute("SELECT timezone('utc', now())::timestamp").fetchone()
             assert row is not None
             started_at.append(row[0])
-            conn.execute("CALL agentdb.run_memory_maintenance(%s, false)", (BATCH_SIZE,))
+            # the INOUT p_run_id comes back as the CALL's one row
+            call = conn.execute(
+                "CALL agentdb.run_memory_maintenance(%s, false)", (BATCH_SIZE,)
+            ).fetchone()
             counts = conn.execute(
-                "SELECT counts FROM agentdb.maintenance_runs ORDER BY id DESC LIMIT 1"
+                "SELECT counts FROM agentdb.maintenance_runs WHERE id = %s",
+                (None if call is None else call[0],),
             ).fetchone()
         consolidated = None if counts is None else (counts[0] or {}).get("consolidated")
         return None if consolidated is None else int(consolidated)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pyglue.bench import shapes
 
-# SQL routines the scenarios call, by regprocedure signature.
+# SQL routines the scenarios call: how the report names them (looked up by name).
 SQL_ROUTINES = {
     "workflow_document": "agentdb.workflow_document(uuid)",
     "agent_document": "agentdb.agent_document(uuid)",
@@ -42,7 +42,7 @@ def missing_routines(connection: Connection) -> set[str]:
     missing = set()
     for key, signature in SQL_ROUTINES.items():
         found = connection.execute(
-            text("SELECT to_regprocedure(:sig) IS NOT NULL"), {"sig": signature}
+            text("SELECT to_regproc(:name) IS NOT NULL"), {"name": signature.split("(")[0]}
         ).scalar_one()
         if not found:
             missing.add(key)
