@@ -48,7 +48,7 @@ class _Inserter(threading.Thread):
     def __init__(self, url: URL, agent_id: uuid.UUID) -> None:
         super().__init__(daemon=True)
         self.url, self.agent_id = url, agent_id
-        self.samples: list[float] = []
+        self.samples: list[tuple[float, float]] = []  # (start, latency ms)
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.error: BaseException | None = None
@@ -60,14 +60,14 @@ class _Inserter(threading.Thread):
                 n = 0
                 while not self.stop.is_set():
                     n += 1
-                    start = time.perf_counter_ns()
+                    start = time.perf_counter()
                     conn.execute(
                         "INSERT INTO agent_memories"
                         " (agent_id, session_id, type, importance, content)"
                         " VALUES (%s, %s, 'short_term', 'medium', %s)",
                         (self.agent_id, INSERT_MARKER, f"concurrent insert {n}"),
                     )
-                    self.samples.append((time.perf_counter_ns() - start) / 1e6)
+                    self.samples.append((start, (time.perf_counter() - start) * 1000))
                     time.sleep(INSERT_PAUSE_S)
         except BaseException as exc:  # reported by the caller
             self.error = exc
@@ -100,7 +100,8 @@ def _measure(state: str, url: URL, agent_id: uuid.UUID, work: Any) -> CleanupRes
     try:
         consolidated = work()
     finally:
-        seconds = time.perf_counter() - started
+        finished = time.perf_counter()
+        seconds = finished - started
         time.sleep(0.2)
         inserter.stop.set()
         inserter.join(30)
@@ -114,6 +115,10 @@ def _measure(state: str, url: URL, agent_id: uuid.UUID, work: Any) -> CleanupRes
         )
     )
     deleted = before - after
+    # only the inserts that ran while the cleanup did
+    during = [
+        ms for start, ms in inserter.samples if start + ms / 1000 >= started and start <= finished
+    ]
     return CleanupResult(
         state=state,
         rows_before=before,
@@ -121,7 +126,7 @@ def _measure(state: str, url: URL, agent_id: uuid.UUID, work: Any) -> CleanupRes
         rows_consolidated=consolidated,
         seconds=seconds,
         rows_per_second=deleted / seconds if seconds > 0 else 0.0,
-        inserts=summarize(inserter.samples) if inserter.samples else None,
+        inserts=summarize(during) if during else None,
         remaining=_remaining(url),
     )
 
