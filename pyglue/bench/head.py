@@ -79,18 +79,9 @@ def agent_document(session: Session, agent_id: uuid.UUID) -> dict[str, Any] | No
 
 
 def dashboard_stats(session: Session, user_id: uuid.UUID, days: int) -> dict[str, Any]:
-    row = (
-        session.execute(
-            text(
-                "SELECT total, succeeded, avg_duration_ms"
-                " FROM agentdb.user_dashboard(:user_id, :days)"
-            ),
-            {"user_id": user_id, "days": days},
-        )
-        .mappings()
-        .one()
-    )
-    return dict(row)
+    """pyglue.dashboard.user_dashboard (agentdb.user_dashboard) on the session's connection."""
+    row = need("dashboard", "user_dashboard")(session.connection(), user_id, days)
+    return {"total": row.total, "succeeded": row.succeeded, "avg_duration_ms": row.avg_duration_ms}
 
 
 def dashboard_executions(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Any]:

@@ -282,7 +282,10 @@ MIX: dict[str, MixEntry] = {
 
 # what each head operation needs: pyglue helpers and agentdb routines
 HEAD_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "dashboard": (("queries.get_dashboard_executions_optimized",), ("user_dashboard",)),
+    "dashboard": (
+        ("dashboard.user_dashboard", "queries.get_dashboard_executions_optimized"),
+        ("user_dashboard",),
+    ),
     "history": (("queries.get_workflow_execution_history", "queries.cursor_of"), ()),
     "run_workflow": (("queries.get_workflow_with_relations",), ()),
     "chat_turn": (("memory.recall",), ()),

@@ -226,11 +226,11 @@ def chart(result: BenchResult, path: Path) -> Path | None:
         ax.set_xscale("log")
         ax.set_yticks(y)
         ax.set_yticklabels(labels, fontsize=8)
-        ax.invert_yaxis()
         ax.set_xlabel("p95 latency, ms (log scale); | = the plan's target")
         ax.set_title(mode)
         ax.grid(axis="x", which="both", alpha=0.3)
         ax.legend(loc="lower right")
+    axes[0].invert_yaxis()  # the y axis is shared: invert it once, first scenario on top
     fig.suptitle(f"agentdb: baseline vs head, scale {result.scale}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
