@@ -65,6 +65,11 @@ def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
     for table in state.tables:
         size = _human_bytes(table.total_bytes)
         print(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}")
+    # -- monitoring block (issue 6): last runs, pg_cron jobs, top of perf_stats
+    from pyglue.monitoring.status import format_monitoring_status, monitoring_status
+
+    for line in format_monitoring_status(monitoring_status(engine)):
+        print(line)
     return 0
 
 

@@ -30,6 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# issue 3: lazy="raise" names the helper that loads the relationship; the loader
+# must be registered before any mapper is configured.
+import pyglue.raiseload  # noqa: F401
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
