@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 HISTORY_PAGE_SIZE = 50
 DEEP_PAGE = 20  # the 21st page: OFFSET 1000 at baseline, a keyset cursor at head
 DASHBOARD_DAYS = 30
-SEARCH_LIMIT = 100  # pyglue.queries' default page of search results
+SEARCH_LIMIT = 20  # one page of search results in the UI
 
 
 @dataclass(frozen=True)

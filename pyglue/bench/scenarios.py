@@ -134,21 +134,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         helpers=("queries.get_stale_running_executions",),
     ),
     Scenario(
-        "search_provider_astext", "JSON search: provider, ORM ->> (plan's form)",
+        "search_provider_astext", "JSON search, 20 rows: provider, ORM ->> (plan's form)",
         "10000 → 500 ms", 500.0, SPEEDUP_30,
         lambda s, c: baseline.agents_by_provider_astext(s, c.provider, c.search_limit),
         lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
         helpers=("queries.find_agents",),
     ),
     Scenario(
-        "search_provider_cast", "JSON search: provider, ::jsonb ->>", "10000 → 500 ms", 500.0,
+        "search_provider_cast", "JSON search, 20 rows: provider, ::jsonb ->>",
+        "10000 → 500 ms", 500.0,
         SPEEDUP_30,
         lambda s, c: baseline.agents_by_provider_cast(s, c.provider, c.search_limit),
         lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
         helpers=("queries.find_agents",),
     ),
     Scenario(
-        "search_provider_like", "JSON search: provider, text LIKE vs @>", "10000 → 500 ms", 500.0,
+        "search_provider_like", "JSON search, 20 rows: provider, text LIKE vs @>",
+        "10000 → 500 ms", 500.0,
         SPEEDUP_30,
         lambda s, c: baseline.agents_by_provider_like(
             s, c.provider, c.config_separator, c.search_limit
@@ -157,14 +159,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         helpers=("queries.find_agents",),
     ),
     Scenario(
-        "search_node_type_cast", "JSON search: node type, ::jsonb @>", "10000 → 500 ms", 500.0,
+        "search_node_type_cast", "JSON search, 20 rows: node type, ::jsonb @>",
+        "10000 → 500 ms", 500.0,
         SPEEDUP_30,
         lambda s, c: baseline.workflows_with_node_type_cast(s, c.node_type, c.search_limit),
         lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit),
         helpers=("queries.find_workflows_with_node_type",),
     ),
     Scenario(
-        "search_node_type_like", "JSON search: node type, text LIKE", "10000 → 500 ms", 500.0,
+        "search_node_type_like", "JSON search, 20 rows: node type, text LIKE",
+        "10000 → 500 ms", 500.0,
         SPEEDUP_30,
         lambda s, c: baseline.workflows_with_node_type_like(
             s, c.node_type, c.graph_separator, c.search_limit
