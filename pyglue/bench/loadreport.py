@@ -37,7 +37,9 @@ def markdown(
     names = list(loadops.MIX)
     header = (
         "| users | state | ops/s | errors | pool utilization | client loop lag p95 ms"
-        " | client CPU ms/op | " + " | ".join(f"{n} p50/p95/p99 ms" for n in names) + " | verdict |"
+        " | client CPU ms/op | load avg | "
+        + " | ".join(f"{n} p50/p95/p99 ms" for n in names)
+        + " | verdict |"
     )
     lines = [
         f"## agentdb load test: scale {scale}, think time {think_s:g} s (±50%),"
@@ -47,7 +49,7 @@ def markdown(
         " ≤ 15% (the plan: connection usage 80% → 15%, 100 → 500 concurrent users).",
         "",
         header,
-        "|" + "---|" * (8 + len(names)),
+        "|" + "---|" * (9 + len(names)),
     ]
     for phase in phases:
         by_name = {op.name: op for op in phase.per_operation}
@@ -63,7 +65,7 @@ def markdown(
         lines.append(
             f"| {phase.users} | {phase.state} | {phase.throughput:.1f} | {phase.errors}"
             f" | {phase.pool_utilization:.1%} | {_ms(phase.loop_lag_p95_ms)}"
-            f" | {phase.client_cpu_ms_per_op:.1f} | "
+            f" | {phase.client_cpu_ms_per_op:.1f} | {phase.load_average:.1f} | "
             + " | ".join(cells)
             + f" | {phase_verdict(phase)} |"
         )

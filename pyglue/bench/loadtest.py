@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 import traceback
@@ -57,6 +58,7 @@ class Phase:
     per_operation: list[OperationStats]
     loop_lag_p95_ms: float  # how late the client's event loop ran: is the client the bottleneck?
     client_cpu_ms_per_op: float  # this process's CPU time per completed operation
+    load_average: float  # the machine's 1-minute load average at the end of the phase
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -221,6 +223,7 @@ async def run_phase(
         ],
         loop_lag_p95_ms=percentile(lags, 95) if lags else 0.0,
         client_cpu_ms_per_op=cpu * 1000 / completed if completed else 0.0,
+        load_average=os.getloadavg()[0],
         error_samples=rec.samples,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,10 @@ def markdown(result: BenchResult) -> str:
         "",
         f"Dataset generated at baseline in {result.generate_seconds:.1f} s; "
         f"upgrade of the copy to head with the real migrations: {result.upgrade_seconds:.1f} s.",
-        f"Goals at head: {counts['PASS']} PASS, {counts['MISS']} MISS.",
+        f"Goals at head: {counts['PASS']} PASS, {counts['MISS']} MISS."
+        f" Machine: {os.cpu_count()} CPUs, 1-minute load average "
+        + " → ".join(f"{x:.1f}" for x in result.load_average)
+        + " (start → end; above the CPU count, other work shared the machine).",
         "",
         scenario_table(result),
         "",

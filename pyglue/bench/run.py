@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,8 @@ class BenchResult:
     cleanup_error: str | None = None
     cleanup_same_result: bool | None = None
     storage: dict[str, list[storage.TableStorage]] = field(default_factory=dict)
+    # 1-minute load average at the start and the end: was the machine busy with other work?
+    load_average: list[float] = field(default_factory=list)
 
 
 class _Counter:
@@ -155,6 +158,7 @@ def run_scenarios(
         upgrade_seconds=states.upgrade_seconds,
         context=ctx.describe(),
     )
+    result.load_average.append(os.getloadavg()[0])
     chosen = [s for s in scenarios.SCENARIOS if only is None or s.key in only]
     for mode, threshold in MODES:
         engines = {
@@ -191,6 +195,7 @@ def run_scenarios(
     }
     if only is None or "memory_cleanup" in only:
         _run_cleanup(states, ctx, result, missing, progress)
+    result.load_average.append(os.getloadavg()[0])
     return result
 
 
