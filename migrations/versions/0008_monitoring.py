@@ -7,13 +7,13 @@ agentdb.perf_stats() over pg_stat_statements (optional extension) and
 agentdb.table_health() over the statistics views.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 """
 
 from pyglue.migration_ops import execute_script, run_sql_files
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
