@@ -238,7 +238,8 @@ def head_run_workflow(
 ) -> Any:
     from pyglue import models
 
-    workflow = head_access.load_workflow(session, rng.choice(user.workflow_ids))
+    # the hot path reads the workflow as one document (agentdb.workflow_document)
+    workflow = head_access.workflow_document(session, rng.choice(user.workflow_ids))
     return _run_workflow(session, user, rng, workflow, models)
 
 
@@ -287,7 +288,7 @@ HEAD_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("user_dashboard",),
     ),
     "history": (("queries.get_workflow_execution_history", "queries.cursor_of"), ()),
-    "run_workflow": (("queries.get_workflow_with_relations",), ()),
+    "run_workflow": (("queries.get_workflow_document",), ("workflow_document",)),
     "chat_turn": (("memory.recall",), ()),
     "search_agents": (("queries.find_agents",), ()),
 }
