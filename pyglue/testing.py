@@ -111,6 +111,7 @@ class PostgresCluster:
     port: int = field(default_factory=_free_port)
     basedir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pyglue-pg-")))
     preload: list[str] = field(default_factory=list)
+    extra_settings: dict[str, str] = field(default_factory=dict)
     _running: bool = False
 
     @property
@@ -169,6 +170,7 @@ class PostgresCluster:
             "max_worker_processes": "32",
             "log_min_messages": "warning",
         }
+        settings.update(self.extra_settings)
         if "pg_cron" not in self.preload:
             del settings["cron.database_name"], settings["cron.use_background_workers"]
         with (self.datadir / "postgresql.conf").open("a") as conf:

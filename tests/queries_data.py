@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, text
 
 
 def add_user(conn: Connection, name: str = "owner") -> uuid.UUID:
@@ -195,27 +193,3 @@ def add_workflow_executions(
 
 def _json(value: Any) -> str:
     return json.dumps(value)
-
-
-class StatementLog:
-    """The statements an engine ran while `recording()` was open."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.statements: list[str] = []
-        self._on = False
-        event.listen(engine, "before_cursor_execute", self._record)
-
-    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if self._on:
-            self.statements.append(statement)
-
-    @contextmanager
-    def recording(self) -> Iterator[list[str]]:
-        """Record into a fresh list (the lead swaps this for pyglue.monitoring.count_queries)."""
-        self.statements = []
-        self._on = True
-        try:
-            yield self.statements
-        finally:
-            self._on = False

@@ -71,3 +71,19 @@ def indexes(nodes: list[dict[str, Any]]) -> set[str]:
 def sorts(nodes: list[dict[str, Any]]) -> list[str]:
     """The plan's Sort and Incremental Sort nodes."""
     return [n["Node Type"] for n in nodes if "Sort" in n["Node Type"]]
+
+
+def history_page_scan(nodes: list[dict[str, Any]], index: str) -> dict[str, Any]:
+    """Check a history page's plan and return its index scan.
+
+    The page's keys are read from `index` alone, in index order (an Index Only
+    Scan, backwards: newest first) and without a filter; the rows are then
+    fetched by primary key; nothing is sorted.
+    """
+    assert sorts(nodes) == [], nodes
+    [scan] = [n for n in nodes if n.get("Index Name") == index]
+    assert scan["Node Type"] == "Index Only Scan", scan
+    assert scan["Scan Direction"] == "Backward", scan
+    assert "Filter" not in scan, scan
+    assert indexes(nodes) - {index} <= {"pk_workflow_executions", "pk_agent_executions"}, nodes
+    return scan

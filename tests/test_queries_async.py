@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from queries_data import (
-    StatementLog,
     add_agent,
     add_agent_executions,
     add_user,
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 from pyglue import queries
+from pyglue.monitoring import count_queries
 
 
 @pytest.fixture
@@ -119,23 +119,21 @@ def test_async_session_runs_the_same_statements_with_the_same_results(
     cases = _cases(ids)
 
     sync_engine = create_engine(url)
-    sync_log = StatementLog(sync_engine)
     sync_results: dict[str, tuple[list[str], Any]] = {}
     with Session(sync_engine) as session:
         for name, (helper, _, compare) in cases.items():
-            with sync_log.recording() as statements:
+            with count_queries(sync_engine) as counted:
                 result = compare(helper(session))
-            sync_results[name] = (list(statements), result)
+            sync_results[name] = (counted.statements, result)
     sync_engine.dispose()
 
     async def run_async() -> dict[str, tuple[list[str], Any]]:
         engine = create_async_engine(url)
-        log = StatementLog(engine.sync_engine)
         out: dict[str, tuple[list[str], Any]] = {}
         try:
             async with AsyncSession(engine) as session:
                 for name, (_, builder, compare) in cases.items():
-                    with log.recording() as statements:
+                    with count_queries(engine) as counted:
                         result = await session.execute(builder())
                         value = (
                             result.scalar_one_or_none()
@@ -143,7 +141,7 @@ def test_async_session_runs_the_same_statements_with_the_same_results(
                             else list(result.scalars())
                         )
                         compared = compare(value)
-                    out[name] = (list(statements), compared)
+                    out[name] = (counted.statements, compared)
         finally:
             await engine.dispose()
         return out

@@ -1,6 +1,6 @@
 """Statement counts of the query helpers do not grow with the data (N+1 impossible).
 
-Counts come from a before_cursor_execute listener (queries_data.StatementLog);
+Counts come from pyglue.monitoring.count_queries;
 every relationship a helper promises is then touched with the recorder still
 open, so a hidden lazy load would show up as an extra statement (or raise).
 """
@@ -8,42 +8,32 @@ open, so a hidden lazy load would show up as an extra statement (or raise).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from queries_data import (
-    StatementLog,
     add_agent,
     add_agent_executions,
     add_user,
     add_workflow,
     add_workflow_executions,
 )
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from pyglue import queries
-
-
-@pytest.fixture
-def db(head_url: str) -> Iterator[tuple[Engine, StatementLog]]:
-    engine = create_engine(head_url)
-    try:
-        yield engine, StatementLog(engine)
-    finally:
-        engine.dispose()
+from pyglue.monitoring import count_queries
 
 
 @pytest.mark.parametrize("blocks", [1, 20, 200])
 def test_workflow_helper_runs_three_statements_whatever_the_size(
-    db: tuple[Engine, StatementLog], blocks: int
+    engine: Engine, blocks: int
 ) -> None:
-    engine, log = db
     with engine.begin() as conn:
         owner = add_user(conn)
         workflow_id = add_workflow(conn, owner, blocks=blocks)
-    with Session(engine) as session, log.recording() as statements:
+    with Session(engine) as session, count_queries(engine) as counted:
         workflow = queries.get_workflow_with_relations(session, workflow_id)
         assert workflow is not None
         assert workflow.owner.id == owner
@@ -52,51 +42,48 @@ def test_workflow_helper_runs_three_statements_whatever_the_size(
         agents = {b.agent.id for b in workflow.blocks if b.agent is not None}
         assert len(agents) == min(blocks, 5)
     # workflow + owner (joined), blocks + their agents (joined), edges
-    assert len(statements) == 3
+    assert counted.count == 3
 
 
 @pytest.mark.parametrize("size", [1, 50, 500])
 def test_agent_helper_runs_three_statements_whatever_the_size(
-    db: tuple[Engine, StatementLog], size: int
+    engine: Engine, size: int
 ) -> None:
-    engine, log = db
     with engine.begin() as conn:
         owner = add_user(conn)
         agent_id = add_agent(conn, owner, tools=size, knowledgebases=size)
-    with Session(engine) as session, log.recording() as statements:
+    with Session(engine) as session, count_queries(engine) as counted:
         agent = queries.get_agent_with_relations(session, agent_id)
         assert agent is not None
         assert agent.owner.id == owner
         assert len(agent.tools) == size
         assert len(agent.knowledgebases) == size
     # agent + owner (joined), tools, knowledgebases
-    assert len(statements) == 3
+    assert counted.count == 3
 
 
 @pytest.mark.parametrize("executions", [1, 50, 500])
 def test_dashboard_runs_one_statement_whatever_the_size(
-    db: tuple[Engine, StatementLog], executions: int
+    engine: Engine, executions: int
 ) -> None:
-    engine, log = db
     with engine.begin() as conn:
         owner = add_user(conn)
         agents = [add_agent(conn, owner, name=f"a{i}") for i in range(3)]
         for agent_id in agents:
             add_agent_executions(conn, owner, agent_id, executions)
-    with Session(engine) as session, log.recording() as statements:
+    with Session(engine) as session, count_queries(engine) as counted:
         rows = queries.get_dashboard_executions_optimized(session, owner, limit=1000)
         assert len(rows) == min(3 * executions, 1000)
         assert {r.agent.id for r in rows} == set(agents)
         assert all(r.metrics is not None and r.metrics.total_tokens == 300 for r in rows)
     # executions + agent + metrics in one joined statement (both to-one)
-    assert len(statements) == 1
+    assert counted.count == 1
 
 
 @pytest.mark.parametrize("executions", [1, 50, 500])
 def test_each_history_page_is_one_statement(
-    db: tuple[Engine, StatementLog], executions: int
+    engine: Engine, executions: int
 ) -> None:
-    engine, log = db
     with engine.begin() as conn:
         owner = add_user(conn)
         workflow_id = add_workflow(conn, owner, blocks=2)
@@ -108,22 +95,22 @@ def test_each_history_page_is_one_statement(
         for status in (None, "completed"):
             before = None
             while True:
-                with log.recording() as statements:
+                with count_queries(engine) as counted:
                     page = queries.get_workflow_execution_history(
                         session, owner, workflow_id, status=status, limit=20, before=before
                     )
-                assert len(statements) == 1
+                assert counted.count == 1
                 pages += 1
                 if len(page) < 20:
                     break
                 before = queries.cursor_of(page[-1])
         before = None
         while True:
-            with log.recording() as statements:
+            with count_queries(engine) as counted:
                 agent_page = queries.get_agent_execution_history(
                     session, owner, agent_id, limit=20, before=before
                 )
-            assert len(statements) == 1
+            assert counted.count == 1
             pages += 1
             if len(agent_page) < 20:
                 break
@@ -131,8 +118,7 @@ def test_each_history_page_is_one_statement(
     assert pages >= 3
 
 
-def test_other_helpers_statement_counts(db: tuple[Engine, StatementLog]) -> None:
-    engine, log = db
+def test_other_helpers_statement_counts(engine: Engine) -> None:
     with engine.begin() as conn:
         owner = add_user(conn)
         workflow_id = add_workflow(conn, owner, blocks=20)
@@ -161,15 +147,14 @@ def test_other_helpers_statement_counts(db: tuple[Engine, StatementLog]) -> None
         }
         counts = {}
         for name, (call, _) in cases.items():
-            with log.recording() as statements:
+            with count_queries(engine) as counted:
                 call()
-            counts[name] = len(statements)
+            counts[name] = counted.count
     assert counts == {name: expected for name, (_, expected) in cases.items()}
 
 
-def test_helpers_execute_the_statements_built_at_import(db: tuple[Engine, StatementLog]) -> None:
+def test_helpers_execute_the_statements_built_at_import(engine: Engine) -> None:
     """No statement is rebuilt per call: the ORM receives the same object every time."""
-    engine, _ = db
     with engine.begin() as conn:
         owner = add_user(conn)
         workflow_id = add_workflow(conn, owner, blocks=2)

@@ -2,7 +2,8 @@
 
 Every json column is converted in place (`USING col::jsonb`), one ALTER per
 table so each table is rewritten once, under a lock_timeout so the ALTER
-gives up instead of queueing the platform's writes behind it. jsonb keeps
+gives up instead of queueing the platform's writes behind it; then each
+rewritten table is vacuumed and analyzed. jsonb keeps
 every value; it normalises key order and whitespace and keeps the last of
 duplicate keys, which is how the platform already reads them.
 
@@ -65,6 +66,12 @@ def conversion_statements(target: str) -> list[str]:
 def _convert(target: str) -> None:
     for statement in conversion_statements(target):
         op.execute(statement)
+    # A rewrite leaves the visibility map empty and drops the converted
+    # columns' statistics; until autovacuum comes (it waits for 20% new rows)
+    # index-only scans would visit the heap and the planner would misjudge.
+    with op.get_context().autocommit_block():
+        for table in JSON_COLUMNS:
+            op.execute(f"VACUUM (ANALYZE) {table}")
 
 
 def upgrade() -> None:
