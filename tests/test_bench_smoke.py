@@ -106,3 +106,22 @@ def test_verdict_says_pass_or_miss_plainly() -> None:
     assert report.verdict(None, differ) == "MISS (results differ)"
     skipped = Measurement("dashboard", "m", skipped="not available: x")
     assert report.verdict(None, skipped) == "not available: x"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "--runs", "0"], "--runs: must be an integer >= 1, not '0'"),
+        (["bench", "--scale", "huge"], "invalid choice: 'huge'"),
+        (["loadtest", "--users", "0"], "--users: each count from 1 to 5000"),
+        (["loadtest", "--users", "a,b"], "--users takes counts like 100,300,500"),
+        (["loadtest", "--duration", "-1"], "--duration: must be > 0"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

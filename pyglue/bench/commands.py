@@ -30,6 +30,19 @@ def _users(value: str) -> list[int]:
     return counts
 
 
+def _count(minimum: int) -> Any:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = minimum - 1
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, not {value!r}")
+        return number
+
+    return parse
+
+
 def _positive(value: str) -> float:
     number = float(value)
     if number <= 0:
@@ -46,10 +59,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", choices=scales, default="small", help="dataset size (default small)")
     p.add_argument("--out", type=Path, default=Path("bench-results"), help="report directory")
     p.add_argument(
-        "--runs", type=int, default=DEFAULT_RUNS, help="timed runs per cell (default 200)"
+        "--runs", type=_count(1), default=DEFAULT_RUNS, help="timed runs per cell (default 200)"
     )
     p.add_argument(
-        "--warmup", type=int, default=DEFAULT_WARMUP, help="untimed runs first (default 20)"
+        "--warmup", type=_count(0), default=DEFAULT_WARMUP, help="untimed runs first (default 20)"
     )
     p.add_argument("--seed", type=int, default=42)
     p = sub.add_parser("loadtest", parents=[common], help="simulated users against both states")
@@ -65,8 +78,6 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.runs < 1 or args.warmup < 0:
-        raise SystemExit("pyglue: --runs must be >= 1 and --warmup >= 0")
     with states.server(args.database_url) as srv:
         prepared = states.prepare(srv, args.scale, seed=args.seed, progress=_progress)
         result = run_scenarios(prepared, runs=args.runs, warmup=args.warmup, progress=_progress)
