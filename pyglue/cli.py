@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -97,6 +98,66 @@ SELF_MANAGED["bench"] = _bench
 SELF_MANAGED["loadtest"] = _loadtest
 
 
+# --- pyglue maintain <job> (issue 4: memory) ---
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {value!r}")
+    return number
+
+
+def cmd_maintain_memory(args: argparse.Namespace, engine: Engine) -> int:
+    from pyglue.maintenance import run_memory_maintenance
+
+    run = run_memory_maintenance(engine, batch_size=args.batch_size, dry_run=args.dry_run)
+    if run is None:
+        print("this server is a standby: nothing to do (the primary runs the maintenance)")
+        return 0
+    label = " (dry run: nothing changed)" if run.dry_run else ""
+    print(f"{run.job_name} run {run.id}: {run.status}{label}")
+    if run.status == "skipped":
+        print(f"  {run.counts.get('reason', 'another run is in progress')}")
+        return 0
+    would = "would " if run.dry_run else ""
+    per_policy = ", ".join(f"{count.policy_name} {count.rows}" for count in run.deleted)
+    batches = "" if run.dry_run else f" in {run.batches} batch rounds"
+    print(f"  {would}consolidate: {run.consolidated} short-term memories into long-term")
+    print(f"  {would}delete: {per_policy} ({run.rows_deleted} rows{batches})")
+    if run.abandoned_runs:
+        print(f"  closed {run.abandoned_runs} abandoned run(s) as failed")
+    return 0
+
+
+MAINTAIN_JOBS: dict[str, Handler] = {"memory": cmd_maintain_memory}
+
+
+def cmd_maintain(args: argparse.Namespace, engine: Engine) -> int:
+    return MAINTAIN_JOBS[args.job](args, engine)
+
+
+COMMANDS["maintain"] = cmd_maintain
+
+
+def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p_maintain = sub.add_parser("maintain", help="run a maintenance job now (what pg_cron runs)")
+    jobs = p_maintain.add_subparsers(dest="job", required=True)
+    p_memory = jobs.add_parser(
+        "memory", parents=[common], help="consolidate, then delete expired memories in batches"
+    )
+    p_memory.add_argument(
+        "--dry-run", action="store_true", help="record what would change, change nothing"
+    )
+    p_memory.add_argument(
+        "--batch-size", type=_positive_int, default=5000, help="rows per batch (default 5000)"
+    )
+
+
+# --- end pyglue maintain ---
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyglue", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
@@ -122,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pyglue.bench.commands import add_parsers  # issue 7: bench, loadtest
 
     add_parsers(sub, common)
+    add_maintain_parser(sub, common)
     return parser
 
 

@@ -3,63 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import psycopg
 import pytest
-from plans import explain, explain_generic
+from plans import indexes, plan_nodes, sorts
+from sqlalchemy import Engine, create_engine
 
 from pyglue.bench.datagen import Dataset
-from pyglue.dburl import libpq_dsn, resolve_url
 
 WORKFLOW_HISTORY = (
-    "SELECT * FROM workflow_executions WHERE user_id = $1 AND workflow_id = $2"
+    "SELECT * FROM workflow_executions WHERE user_id = %(user)s AND workflow_id = %(workflow)s"
     " AND status = 'completed' ORDER BY started_at DESC LIMIT 50"
 )
 AGENT_HISTORY = (
-    "SELECT * FROM agent_executions WHERE user_id = $1 AND agent_id = $2"
+    "SELECT * FROM agent_executions WHERE user_id = %(user)s AND agent_id = %(agent)s"
     " ORDER BY started_at DESC LIMIT 50"
 )
+MODES = pytest.mark.parametrize("generic", [False, True], ids=["custom", "generic"])
 
 
 @pytest.fixture(scope="module")
-def conn(populated_head_readonly_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(libpq_dsn(resolve_url(populated_head_readonly_url)), autocommit=True) as c:
-        yield c
+def engine(populated_head_readonly_url: str) -> Iterator[Engine]:
+    eng = create_engine(populated_head_readonly_url)
+    yield eng
+    eng.dispose()
 
 
-def _psycopg(query: str) -> str:
-    return query.replace("$1", "%s").replace("$2", "%s")
-
-
-@pytest.mark.parametrize("generic", [False, True], ids=["custom", "generic"])
+@MODES
 def test_workflow_history_is_an_ordered_scan_of_the_composite_index(
-    conn: psycopg.Connection[Any], populated_dataset: Dataset, generic: bool
+    engine: Engine, populated_dataset: Dataset, generic: bool
 ) -> None:
-    params = (populated_dataset.heaviest_user_id, populated_dataset.busiest_workflow_id)
-    plan = (
-        explain_generic(conn, WORKFLOW_HISTORY, ["uuid", "uuid"], params)
-        if generic
-        else explain(conn, _psycopg(WORKFLOW_HISTORY), params)
-    )
-    assert plan.indexes == {"ix_workflow_exec_user_workflow_status"}, plan
-    assert "Sort" not in plan.node_types, plan
+    params = {
+        "user": populated_dataset.heaviest_user_id,
+        "workflow": populated_dataset.busiest_workflow_id,
+    }
+    nodes = plan_nodes(engine, WORKFLOW_HISTORY, params, generic=generic)
+    assert indexes(nodes) == {"ix_workflow_exec_user_workflow_status"}, nodes
+    assert sorts(nodes) == [], nodes
     # the status is an index condition: other statuses cost no heap visit
-    assert not any("Filter" in node for node in plan.nodes), plan
+    assert not any("Filter" in node for node in nodes), nodes
 
 
-@pytest.mark.parametrize("generic", [False, True], ids=["custom", "generic"])
+@MODES
 def test_agent_history_is_an_ordered_scan_of_the_composite_index(
-    conn: psycopg.Connection[Any], populated_dataset: Dataset, generic: bool
+    engine: Engine, populated_dataset: Dataset, generic: bool
 ) -> None:
-    params = (populated_dataset.heaviest_user_id, populated_dataset.busiest_agent_id)
-    plan = (
-        explain_generic(conn, AGENT_HISTORY, ["uuid", "uuid"], params)
-        if generic
-        else explain(conn, _psycopg(AGENT_HISTORY), params)
-    )
-    assert plan.indexes == {"ix_agent_exec_user_agent_started"}, plan
-    assert "Sort" not in plan.node_types, plan
+    params = {
+        "user": populated_dataset.heaviest_user_id,
+        "agent": populated_dataset.busiest_agent_id,
+    }
+    nodes = plan_nodes(engine, AGENT_HISTORY, params, generic=generic)
+    assert indexes(nodes) == {"ix_agent_exec_user_agent_started"}, nodes
+    assert sorts(nodes) == [], nodes
 
 
 @pytest.mark.parametrize(
@@ -69,43 +63,37 @@ def test_agent_history_is_an_ordered_scan_of_the_composite_index(
         ("agent_executions", "ix_agent_exec_status_started"),
     ],
 )
-def test_stale_running_check_uses_the_partial_index(
-    conn: psycopg.Connection[Any], table: str, index: str
-) -> None:
-    plan = explain(
-        conn,
-        f"SELECT * FROM {table} WHERE status = 'running'"
-        " AND started_at < now() - interval '1 hour'",
+def test_stale_running_check_uses_the_partial_index(engine: Engine, table: str, index: str) -> None:
+    query = (
+        f"SELECT * FROM {table} WHERE status = 'running' AND started_at < now() - interval '1 hour'"
     )
-    assert plan.indexes == {index}, plan
-    size = conn.execute("SELECT pg_relation_size(%s)", (index,)).fetchone()
-    total = conn.execute("SELECT pg_relation_size(%s)", (table,)).fetchone()
-    assert size is not None
-    assert total is not None
-    assert size[0] * 50 < total[0]  # unfinished rows only: tiny beside the table
+    nodes = plan_nodes(engine, query, {}, generic=False)
+    assert indexes(nodes) == {index}, nodes
+    with engine.connect() as conn:
+        index_size, table_size = conn.exec_driver_sql(
+            "SELECT pg_relation_size(%(index)s), pg_relation_size(%(table)s)",
+            {"index": index, "table": table},
+        ).one()
+    assert index_size * 50 < table_size  # unfinished rows only: tiny beside the table
 
 
 def test_session_executions_use_session_status_index(
-    conn: psycopg.Connection[Any], populated_dataset: Dataset
+    engine: Engine, populated_dataset: Dataset
 ) -> None:
-    plan = explain(
-        conn,
-        "SELECT * FROM agent_executions WHERE session_id = %s AND status = 'completed'",
-        (populated_dataset.busy_session_id,),
-    )
-    assert plan.indexes == {"ix_agent_exec_session_status"}, plan
+    query = "SELECT * FROM agent_executions WHERE session_id = %(session)s AND status = 'completed'"
+    nodes = plan_nodes(engine, query, {"session": populated_dataset.busy_session_id}, generic=False)
+    assert indexes(nodes) == {"ix_agent_exec_session_status"}, nodes
 
 
 def test_dashboard_range_uses_user_started_index(
-    conn: psycopg.Connection[Any], populated_dataset: Dataset
+    engine: Engine, populated_dataset: Dataset
 ) -> None:
-    plan = explain(
-        conn,
-        "SELECT count(*), avg(duration_ms) FROM agent_executions"
-        " WHERE user_id = %s AND started_at >= timezone('utc', now()) - interval '30 days'",
-        (populated_dataset.heaviest_user_id,),
+    query = (
+        "SELECT count(*), avg(duration_ms) FROM agent_executions WHERE user_id = %(user)s"
+        " AND started_at >= timezone('utc', now()) - interval '30 days'"
     )
-    assert plan.indexes == {"ix_agent_exec_user_started"}, plan
+    nodes = plan_nodes(engine, query, {"user": populated_dataset.heaviest_user_id}, generic=False)
+    assert indexes(nodes) == {"ix_agent_exec_user_started"}, nodes
 
 
 @pytest.mark.parametrize(
@@ -122,8 +110,6 @@ def test_dashboard_range_uses_user_started_index(
     ],
     ids=["provider-expression", "model-expression", "config-containment", "graph-node-type"],
 )  # fmt: skip
-def test_json_search_forms_use_an_index(
-    conn: psycopg.Connection[Any], query: str, index: str
-) -> None:
-    plan = explain(conn, query)
-    assert plan.indexes == {index}, plan
+def test_json_search_forms_use_an_index(engine: Engine, query: str, index: str) -> None:
+    nodes = plan_nodes(engine, query, {}, generic=False)
+    assert indexes(nodes) == {index}, nodes

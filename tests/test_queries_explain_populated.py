@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from queries_plans import capture, history_page_scan, indexes, plan_nodes, sorts
+from plans import capture, history_page_scan, indexes, plan_nodes, sorts
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from queries_data import (
-    StatementLog,
     add_agent,
     add_agent_executions,
     add_user,
@@ -22,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from pyglue import models, queries, raiseload
 from pyglue.models import AgentExecution, WorkflowExecution
+from pyglue.monitoring import count_queries
 
 
 @pytest.fixture
@@ -132,7 +132,6 @@ def test_each_helper_loads_what_loaded_by_says(engine: Engine) -> None:
         workflow_id = add_workflow(conn, owner, blocks=4)
         agent_id = add_agent(conn, owner, tools=1, knowledgebases=1)
         add_agent_executions(conn, owner, agent_id, 1)
-    log = StatementLog(engine)
     with Session(engine) as session:
         workflow = queries.get_workflow_with_relations(session, workflow_id)
         block = workflow.blocks[0] if workflow else None
@@ -144,13 +143,13 @@ def test_each_helper_loads_what_loaded_by_says(engine: Engine) -> None:
             "Agent": agent,
             "AgentExecution": execution,
         }
-        with log.recording() as statements:
+        with count_queries(engine) as counted:
             for name, helper in raiseload.LOADED_BY.items():
                 if helper is None:
                     continue
                 owner_class, attribute = name.split(".")
                 getattr(loaded[owner_class], attribute)
-        assert statements == []
+        assert counted.statements == []
 
 
 def test_models_of_other_packages_keep_sqlalchemys_message() -> None:
@@ -461,14 +460,13 @@ BAD_CALLS: list[tuple[str, Callable[[Session], object], str]] = [
 def test_bad_input_raises_value_error_before_any_statement(
     engine: Engine, case: str, call: Callable[[Session], object], message: str
 ) -> None:
-    log = StatementLog(engine)
     with (
         Session(engine) as session,
-        log.recording() as statements,
+        count_queries(engine) as counted,
         pytest.raises(ValueError, match=message),
     ):
         call(session)
-    assert statements == []
+    assert counted.statements == []
 
 
 def test_limit_bounds_are_inclusive(engine: Engine) -> None:

@@ -7,13 +7,13 @@ agentdb.perf_stats() over pg_stat_statements (optional extension) and
 agentdb.table_health() over the statistics views.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 """
 
 from pyglue.migration_ops import execute_script, run_sql_files
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
