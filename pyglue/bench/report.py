@@ -45,6 +45,12 @@ def verdict(goal: Goal | None, m: Measurement) -> str:
     return "PASS"
 
 
+def _server(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return _ms(value) if value >= 0.01 else f"{value:.3f}"
+
+
 def _plan_met(scenario: Scenario, m: Measurement) -> str:
     if scenario.plan_target_ms is None or m.head is None:
         return "—"
@@ -55,16 +61,17 @@ def scenario_table(result: BenchResult) -> str:
     lines = [
         "| scenario | prepare mode | plan (before → target) | goal at head"
         " | baseline median / p95 ms | head median / p95 ms | speed-up (median)"
-        " | statements (baseline → head) | same result | plan target | verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        " | statements (baseline → head) | DB exec ms/op (baseline → head)"
+        " | same result | plan target | verdict | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in result.measurements:
         s = SCENARIO_BY_KEY[m.scenario]
         goal = s.goal.text if s.goal else "—"
         if m.baseline is None or m.head is None:
             lines.append(
-                f"| {s.title} | {m.mode} | {s.plan} | {goal} | — | — | — | — | — | — | "
-                f"{verdict(s.goal, m)}{': ' + m.error if m.error else ''} |"
+                f"| {s.title} | {m.mode} | {s.plan} | {goal} | — | — | — | — | — | — | — | "
+                f"{verdict(s.goal, m)}{': ' + m.error if m.error else ''} | — |"
             )
             continue
         speedup = ratio(m.baseline.median_ms, m.head.median_ms)
@@ -73,7 +80,9 @@ def scenario_table(result: BenchResult) -> str:
             f" | {_ms(m.baseline.median_ms)} / {_ms(m.baseline.p95_ms)}"
             f" | {_ms(m.head.median_ms)} / {_ms(m.head.p95_ms)}"
             f" | {speedup:.0f}x | {m.baseline_statements} → {m.head_statements}"
-            f" | {'yes' if m.same_result else 'NO'} | {_plan_met(s, m)} | {verdict(s.goal, m)} |"
+            f" | {_server(m.baseline_server_ms)} → {_server(m.head_server_ms)}"
+            f" | {'yes' if m.same_result else 'NO'} | {_plan_met(s, m)} | {verdict(s.goal, m)}"
+            f" | {_server(m.load_average)} |"
         )
     return "\n".join(lines)
 

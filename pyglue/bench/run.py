@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from pyglue.bench import cleanup, head, scenarios, storage
+from pyglue.bench import cleanup, head, scenarios, servertime, storage
 from pyglue.bench.context import Context, resolve
 from pyglue.bench.states import Progress, States
 from pyglue.bench.timing import DEFAULT_RUNS, DEFAULT_WARMUP, Timing, time_calls
@@ -36,6 +36,10 @@ class Measurement:
     head: Timing | None = None
     baseline_statements: int | None = None
     head_statements: int | None = None
+    # PostgreSQL's own execution time per operation (pg_stat_statements), when available
+    baseline_server_ms: float | None = None
+    head_server_ms: float | None = None
+    load_average: float | None = None  # the machine's 1-minute load average after the cell
     same_result: bool | None = None
     skipped: str | None = None
     error: str | None = None
@@ -107,16 +111,22 @@ def _measure(
     ctx: Context,
     runs: int,
     warmup: int,
+    server_time: bool,
 ) -> Measurement:
     results: dict[str, Any] = {}
     statements: dict[str, int] = {}
     timings: dict[str, Timing] = {}
+    server_ms: dict[str, float | None] = {"baseline": None, "head": None}
     for state, access in (("baseline", scenario.baseline), ("head", scenario.head)):
-        call = _call(engines[state], access, ctx)
-        with counting(engines[state]) as counter:
+        engine = engines[state]
+        call = _call(engine, access, ctx)
+        with counting(engine) as counter:
             results[state] = call()
         statements[state] = counter.count
-        timings[state] = time_calls(call, runs=runs, warmup=warmup)
+        before = (lambda e=engine: servertime.reset(e)) if server_time else None
+        timings[state] = time_calls(call, runs=runs, warmup=warmup, before_timed=before)
+        if server_time:
+            server_ms[state] = servertime.total_exec_ms(engine) / runs
     return Measurement(
         scenario=scenario.key,
         mode=mode,
@@ -124,10 +134,21 @@ def _measure(
         head=timings["head"],
         baseline_statements=statements["baseline"],
         head_statements=statements["head"],
+        baseline_server_ms=server_ms["baseline"],
+        head_server_ms=server_ms["head"],
+        load_average=os.getloadavg()[0],
         same_result=_canonical(results["baseline"]) == _canonical(results["head"]),
         baseline_result=results["baseline"],
         head_result=results["head"],
     )
+
+
+def _enable_server_time(url: URL) -> bool:
+    engine = engine_for(url, 5)
+    try:
+        return servertime.enable(engine)
+    finally:
+        engine.dispose()
 
 
 def run_scenarios(
@@ -160,6 +181,7 @@ def run_scenarios(
     )
     result.load_average.append(os.getloadavg()[0])
     chosen = [s for s in scenarios.SCENARIOS if only is None or s.key in only]
+    server_time = all(_enable_server_time(url) for url in (states.baseline_url, states.head_url))
     for mode, threshold in MODES:
         engines = {
             "baseline": engine_for(states.baseline_url, threshold),
@@ -173,7 +195,7 @@ def run_scenarios(
                     progress(f"  {scenario.title} [{mode}]: {reason}")
                     continue
                 try:
-                    m = _measure(scenario, mode, engines, ctx, runs, warmup)
+                    m = _measure(scenario, mode, engines, ctx, runs, warmup, server_time)
                 except Exception as exc:
                     detail = "".join(traceback.format_exception_only(exc)).strip()
                     result.measurements.append(Measurement(scenario.key, mode, error=detail))

@@ -50,7 +50,11 @@ def summarize(samples_ms: Sequence[float]) -> Timing:
 
 
 def time_calls(
-    call: Callable[[], object], *, runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP
+    call: Callable[[], object],
+    *,
+    runs: int = DEFAULT_RUNS,
+    warmup: int = DEFAULT_WARMUP,
+    before_timed: Callable[[], object] | None = None,
 ) -> Timing:
     """Call `call` `warmup` times untimed (within WARMUP_BUDGET_S), then `runs` times timed."""
     if runs < 1:
@@ -60,6 +64,8 @@ def time_calls(
         call()
         if time.perf_counter() > deadline:
             break
+    if before_timed is not None:
+        before_timed()
     samples: list[float] = []
     for _ in range(runs):
         start = time.perf_counter_ns()
