@@ -101,7 +101,7 @@ def test_verdict_says_pass_or_miss_plainly() -> None:
     assert report.verdict(Goal("p95 ≤ 1 ms", p95_max_ms=1.0), ok) == "PASS"
     assert report.verdict(Goal("p95 ≤ 0.1 ms", p95_max_ms=0.1), ok) == "MISS (p95 0.50 ms)"
     assert report.verdict(Goal("≥ 30x", speedup_min=30.0), ok) == "PASS"
-    assert report.verdict(Goal("≥ 300x", speedup_min=300.0), ok) == "MISS (90x)"
+    assert report.verdict(Goal("≥ 300x", speedup_min=300.0), ok) == "MISS (90.0x)"
     differ = Measurement("dashboard", "m", baseline=slow, head=fast, same_result=False)
     assert report.verdict(None, differ) == "MISS (results differ)"
     skipped = Measurement("dashboard", "m", skipped="not available: x")

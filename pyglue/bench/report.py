@@ -41,7 +41,7 @@ def verdict(goal: Goal | None, m: Measurement) -> str:
     if goal.speedup_min is not None:
         speedup = ratio(m.baseline.median_ms, m.head.median_ms)
         if speedup < goal.speedup_min:
-            return f"MISS ({speedup:.0f}x)"
+            return f"MISS ({speedup:.1f}x)"
     return "PASS"
 
 
