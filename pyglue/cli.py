@@ -78,6 +78,26 @@ def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
 COMMANDS["install"] = cmd_install
 COMMANDS["status"] = cmd_status
 
+# issue 7: commands that build and drop their own databases get no Engine.
+SelfManaged = Callable[[argparse.Namespace], int]
+SELF_MANAGED: dict[str, SelfManaged] = {}
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from pyglue.bench.commands import cmd_bench
+
+    return cmd_bench(args)
+
+
+def _loadtest(args: argparse.Namespace) -> int:
+    from pyglue.bench.commands import cmd_loadtest
+
+    return cmd_loadtest(args)
+
+
+SELF_MANAGED["bench"] = _bench
+SELF_MANAGED["loadtest"] = _loadtest
+
 
 # --- pyglue maintain <job> (issue 4: memory) ---
 def _positive_int(value: str) -> int:
@@ -210,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="schedule the maintenance jobs when pg_cron is present",
     )
     sub.add_parser("status", parents=[common], help="revisions, server, extensions, table sizes")
+    from pyglue.bench.commands import add_parsers  # issue 7: bench, loadtest
+
+    add_parsers(sub, common)
     add_maintain_parser(sub, common)
     _add_stats_parser(sub, common)
     return parser
@@ -218,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in SELF_MANAGED:
+            return SELF_MANAGED[args.command](args)
         engine = create_engine_for(args.database_url, pool_pre_ping=False)
         try:
             return COMMANDS[args.command](args, engine)

@@ -160,14 +160,19 @@ NODE_TYPES = """(ARRAY['agent','agent','agent','llm','llm','tool','tool','condit
 def _steps(scale: Scale) -> list[tuple[str, str]]:
     bpw, epw = scale.blocks_per_workflow, scale.edges_per_workflow
     return [
-        ("users", f"""
+        (
+            "users",
+            f"""
 INSERT INTO users (id, email, name, role, created_at, updated_at)
 SELECT pg_temp.gid('u', i), 'user' || i || '@example.com', 'User ' || i,
        CASE WHEN i % 100 = 0 THEN 'admin' ELSE 'user' END,
        a.now_utc - interval '730 days' + pg_temp.rnd(i, 10) * interval '365 days',
        a.now_utc - pg_temp.rnd(i, 11) * interval '30 days'
-FROM generate_series(1, {scale.users}) AS i, gen_anchor a"""),
-        ("agents", f"""
+FROM generate_series(1, {scale.users}) AS i, gen_anchor a""",
+        ),
+        (
+            "agents",
+            f"""
 INSERT INTO agents (id, user_id, name, description, configuration, created_at, updated_at)
 SELECT pg_temp.gid('a', j), pg_temp.gid('u', pg_temp.owner_of(j, pg_temp.n_heavy_agents())),
        'Agent ' || j, 'Generated agent ' || j,
@@ -183,24 +188,36 @@ SELECT pg_temp.gid('a', j), pg_temp.gid('u', pg_temp.owner_of(j, pg_temp.n_heavy
        a.now_utc - interval '400 days' + pg_temp.rnd(j, 26) * interval '365 days',
        a.now_utc - pg_temp.rnd(j, 27) * interval '30 days'
 FROM generate_series(1, {scale.agents}) AS j, gen_anchor a,
-     LATERAL (SELECT {PROVIDERS}[1 + floor(pg_temp.rnd(j, 20) * 20)::int] AS provider) p"""),
-        ("agent_tools", f"""
+     LATERAL (SELECT {PROVIDERS}[1 + floor(pg_temp.rnd(j, 20) * 20)::int] AS provider) p""",
+        ),
+        (
+            "agent_tools",
+            f"""
 INSERT INTO agent_tools (id, agent_id, name, tool_type, config)
 SELECT pg_temp.gid('t', j * 4 + k), pg_temp.gid('a', j),
        (ARRAY['web_search','calculator','sql_query','http_request'])[k],
        (ARRAY['search','math','database','http'])[k],
        json_build_object('timeout_s', 5 * k, 'retries', k % 3)
-FROM generate_series(1, {scale.agents}) AS j, generate_series(1, 2) AS k"""),
-        ("knowledgebases", f"""
+FROM generate_series(1, {scale.agents}) AS j, generate_series(1, 2) AS k""",
+        ),
+        (
+            "knowledgebases",
+            f"""
 INSERT INTO knowledgebases (id, user_id, name, description)
 SELECT pg_temp.gid('k', i * 2 + k), pg_temp.gid('u', i), 'KB ' || i || '-' || k, 'Documents of user ' || i
-FROM generate_series(1, {scale.users}) AS i, generate_series(0, 1) AS k"""),
-        ("agent_knowledgebases", f"""
+FROM generate_series(1, {scale.users}) AS i, generate_series(0, 1) AS k""",
+        ),
+        (
+            "agent_knowledgebases",
+            f"""
 INSERT INTO agent_knowledgebases (agent_id, knowledgebase_id)
 SELECT pg_temp.gid('a', j), pg_temp.gid('k', pg_temp.owner_of(j, pg_temp.n_heavy_agents()) * 2 + (j % 2))
 FROM generate_series(1, {scale.agents}) AS j
-WHERE pg_temp.rnd(j, 30) < 0.6"""),
-        ("blocks (staged)", f"""
+WHERE pg_temp.rnd(j, 30) < 0.6""",
+        ),
+        (
+            "blocks (staged)",
+            f"""
 CREATE TEMP TABLE gen_blocks ON COMMIT DROP AS
 SELECT pg_temp.gid('b', w * 1000 + p) AS id, pg_temp.gid('w', w) AS workflow_id,
        CASE WHEN t.type = 'agent' THEN pg_temp.gid('a', pg_temp.item_of(
@@ -221,8 +238,11 @@ FROM generate_series(1, {scale.workflows}) AS w,
          WHEN p = 1 AND pg_temp.rnd(w, 42) < 0.01 THEN 'human_approval'
          WHEN p = 2 AND pg_temp.rnd(w, 43) < 0.03 THEN 'code'
          WHEN pg_temp.rnd(w, 44) < 0.3 AND p % 2 = 1 THEN 'llm'
-         ELSE {NODE_TYPES}[1 + floor(pg_temp.rnd(w * 1000 + p, 45) * 10)::int] END AS type) t"""),
-        ("edges (staged)", f"""
+         ELSE {NODE_TYPES}[1 + floor(pg_temp.rnd(w * 1000 + p, 45) * 10)::int] END AS type) t""",
+        ),
+        (
+            "edges (staged)",
+            f"""
 CREATE TEMP TABLE gen_edges ON COMMIT DROP AS
 SELECT pg_temp.gid('e', w * 1000 + e) AS id, pg_temp.gid('w', w) AS workflow_id,
        pg_temp.gid('b', w * 1000 + s.src) AS source_block_id,
@@ -236,8 +256,11 @@ FROM generate_series(1, {scale.workflows}) AS w,
      LATERAL (SELECT s0.src,
                      CASE WHEN e <= size.n - 1 THEN e
                           ELSE s0.src + 1 + floor(pg_temp.rnd(w * 1000 + e, 51) * (size.n - 1 - s0.src))::int
-                     END AS dst) s"""),
-        ("workflows", f"""
+                     END AS dst) s""",
+        ),
+        (
+            "workflows",
+            f"""
 INSERT INTO workflows (id, user_id, name, description, graph_definition, created_at, updated_at)
 SELECT pg_temp.gid('w', w), pg_temp.gid('u', pg_temp.owner_of(w, pg_temp.n_heavy_workflows())),
        'Workflow ' || w, 'Generated workflow ' || w,
@@ -255,14 +278,23 @@ FROM generate_series(1, {scale.workflows}) AS w, gen_anchor a,
      (SELECT workflow_id, json_agg(json_build_object('source', source_block_id, 'target', target_block_id)
                                    ORDER BY id) AS edges
       FROM gen_edges GROUP BY workflow_id) e
-WHERE n.workflow_id = pg_temp.gid('w', w) AND e.workflow_id = n.workflow_id"""),
-        ("agent_blocks", """
+WHERE n.workflow_id = pg_temp.gid('w', w) AND e.workflow_id = n.workflow_id""",
+        ),
+        (
+            "agent_blocks",
+            """
 INSERT INTO agent_blocks (id, workflow_id, agent_id, type, name, position, config, sub_blocks)
-SELECT id, workflow_id, agent_id, type, name, position, config, sub_blocks FROM gen_blocks"""),
-        ("workflow_edges", """
+SELECT id, workflow_id, agent_id, type, name, position, config, sub_blocks FROM gen_blocks""",
+        ),
+        (
+            "workflow_edges",
+            """
 INSERT INTO workflow_edges (id, workflow_id, source_block_id, target_block_id, condition)
-SELECT id, workflow_id, source_block_id, target_block_id, condition FROM gen_edges"""),
-        ("workflow_executions", f"""
+SELECT id, workflow_id, source_block_id, target_block_id, condition FROM gen_edges""",
+        ),
+        (
+            "workflow_executions",
+            f"""
 INSERT INTO workflow_executions (id, workflow_id, user_id, session_id, status, input_data, output_data,
                                  error_message, started_at, completed_at, duration_ms)
 SELECT pg_temp.gid('we', i), pg_temp.gid('w', x.w),
@@ -279,8 +311,11 @@ FROM generate_series(1, {scale.workflow_executions}) AS i, gen_anchor a,
                      pg_temp.status_of(pg_temp.rnd(i, 62)) AS status,
                      a.now_utc - interval '2 hours' - pg_temp.rnd(i, 63) * interval '363 days' AS started_at,
                      200 + floor(pow(pg_temp.rnd(i, 64), 3) * 120000)::int AS duration_ms) x0,
-     LATERAL (SELECT x0.*, x0.status IN ('completed', 'failed', 'cancelled') AS finished) x"""),
-        ("agent_executions", f"""
+     LATERAL (SELECT x0.*, x0.status IN ('completed', 'failed', 'cancelled') AS finished) x""",
+        ),
+        (
+            "agent_executions",
+            f"""
 INSERT INTO agent_executions (id, agent_id, user_id, session_id, status, input_data, output_data,
                               error_message, started_at, completed_at, duration_ms)
 SELECT pg_temp.gid('ae', i), pg_temp.gid('a', x.j),
@@ -297,8 +332,11 @@ FROM generate_series(1, {scale.agent_executions}) AS i, gen_anchor a,
                      pg_temp.status_of(pg_temp.rnd(i, 72)) AS status,
                      a.now_utc - interval '2 hours' - pg_temp.rnd(i, 73) * interval '363 days' AS started_at,
                      50 + floor(pow(pg_temp.rnd(i, 74), 3) * 60000)::int AS duration_ms) x0,
-     LATERAL (SELECT x0.*, x0.status IN ('completed', 'failed', 'cancelled') AS finished) x"""),
-        ("execution_metrics", f"""
+     LATERAL (SELECT x0.*, x0.status IN ('completed', 'failed', 'cancelled') AS finished) x""",
+        ),
+        (
+            "execution_metrics",
+            f"""
 INSERT INTO execution_metrics (id, execution_id, llm_call_count, prompt_tokens, completion_tokens,
                                total_tokens, cost, created_at, updated_at)
 SELECT pg_temp.gid('m', i), pg_temp.gid('ae', i), t.calls, t.prompt, t.completion,
@@ -308,8 +346,11 @@ FROM generate_series(1, {scale.agent_executions}) AS i, gen_anchor a,
      LATERAL (SELECT 1 + floor(pg_temp.rnd(i, 80) * 8)::int AS calls,
                      100 + floor(pg_temp.rnd(i, 81) * 3000)::int AS prompt,
                      20 + floor(pg_temp.rnd(i, 82) * 800)::int AS completion) t
-WHERE pg_temp.status_of(pg_temp.rnd(i, 72)) IN ('completed', 'failed', 'cancelled')"""),
-        ("agent_memories", f"""
+WHERE pg_temp.status_of(pg_temp.rnd(i, 72)) IN ('completed', 'failed', 'cancelled')""",
+        ),
+        (
+            "agent_memories",
+            f"""
 INSERT INTO agent_memories (id, agent_id, session_id, type, importance, content, access_count,
                             last_accessed_at, created_at, updated_at)
 SELECT pg_temp.gid('mem', i), pg_temp.gid('a', pg_temp.pick(i, 90, pg_temp.n_agents(), pg_temp.n_heavy_agents())),
@@ -324,7 +365,8 @@ FROM generate_series(1, {scale.memories}) AS i, gen_anchor a,
                             'long_term','long_term','episodic','episodic','episodic'])[1 + floor(pg_temp.rnd(i, 91) * 10)::int] AS type,
                      (ARRAY['low','low','medium','medium','high'])[1 + floor(pg_temp.rnd(i, 92) * 5)::int] AS importance,
                      floor(pow(pg_temp.rnd(i, 93), 2) * 10)::int AS access_count,
-                     a.now_utc - pg_temp.rnd(i, 94) * interval '365 days' AS created_at) x"""),
+                     a.now_utc - pg_temp.rnd(i, 94) * interval '365 days' AS created_at) x""",
+        ),
     ]
 
 
@@ -368,8 +410,10 @@ def generate(
             "SELECT workflow_id FROM agent_blocks WHERE workflow_id <> ALL(%s)"
             " GROUP BY workflow_id HAVING count(*) = %s AND count(agent_id) > 0"
             " ORDER BY workflow_id LIMIT 1",
-            ([generated_id(seed, "w", w) for w in range(1, scale.heavy_workflows + 1)],
-             scale.blocks_per_workflow),
+            (
+                [generated_id(seed, "w", w) for w in range(1, scale.heavy_workflows + 1)],
+                scale.blocks_per_workflow,
+            ),
         ).fetchone()
         counts = {
             table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
@@ -383,7 +427,9 @@ def generate(
         busiest_workflow_id=generated_id(seed, "w", 1),
         sample_agent_id=generated_id(seed, "a", scale.heavy_agents + 1),
         sample_workflow_id=(
-            sample_workflow[0] if sample_workflow else generated_id(seed, "w", scale.heavy_workflows + 1)
+            sample_workflow[0]
+            if sample_workflow
+            else generated_id(seed, "w", scale.heavy_workflows + 1)
         ),
         busy_session_id="session-1",
         row_counts=counts,

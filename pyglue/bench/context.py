@@ -1,0 +1,133 @@
+"""The ids and parameters every scenario uses, read once from the baseline database."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+HISTORY_PAGE_SIZE = 50
+DEEP_PAGE = 20  # the 21st page: OFFSET 1000 at baseline, a keyset cursor at head
+DASHBOARD_DAYS = 30
+SEARCH_LIMIT = 20  # one page of search results in the UI
+
+
+@dataclass(frozen=True)
+class Context:
+    sample_workflow_id: uuid.UUID
+    sample_agent_id: uuid.UUID
+    dashboard_user_id: uuid.UUID
+    dashboard_days: int
+    dashboard_since: datetime
+    history_user_id: uuid.UUID
+    history_workflow_id: uuid.UUID
+    history_rows: int
+    deep_page: int
+    deep_cursor: tuple[datetime, uuid.UUID] | None
+    agent_history_user_id: uuid.UUID
+    agent_history_agent_id: uuid.UUID
+    provider: str
+    provider_agents: int
+    node_type: str
+    node_type_workflows: int
+    config_separator: str
+    graph_separator: str
+    search_limit: int
+
+    def describe(self) -> dict[str, Any]:
+        return {key: str(value) for key, value in self.__dict__.items()}
+
+
+def _one(connection: Connection, sql: str, **params: Any) -> Any:
+    return connection.execute(text(sql), params).one()
+
+
+def _separator(sample: str, key: str) -> str:
+    """How the stored json text writes `"key": value` (json keeps the text verbatim)."""
+    for sep in (": ", " : ", ":"):
+        if f'"{key}"{sep}' in sample:
+            return sep
+    return ": "
+
+
+def resolve(connection: Connection, dataset: Any) -> Context:
+    """The scenario parameters: the dataset's ids, and what they imply, from the baseline."""
+
+    def pick(name: str) -> uuid.UUID:
+        return uuid.UUID(str(getattr(dataset, name)))
+
+    heaviest = pick("heaviest_user_id")
+    busiest_workflow = pick("busiest_workflow_id")
+    busiest_agent = pick("busiest_agent_id")
+    sample_workflow = pick("sample_workflow_id")  # about 20 blocks, some with agents
+    sample_agent = pick("sample_agent_id")
+    # The history's user: whoever ran the busiest workflow most.
+    history_user, history_rows = _one(
+        connection,
+        "SELECT user_id, count(*) FROM workflow_executions WHERE workflow_id = :w"
+        " GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1",
+        w=busiest_workflow,
+    )
+    agent_user = _one(
+        connection,
+        "SELECT user_id FROM agent_executions WHERE agent_id = :a"
+        " GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1",
+        a=busiest_agent,
+    )[0]
+    deep_page = DEEP_PAGE if history_rows > (DEEP_PAGE + 1) * HISTORY_PAGE_SIZE else 1
+    cursor_row = connection.execute(
+        text(
+            "SELECT started_at, id FROM workflow_executions WHERE user_id = :u AND workflow_id = :w"
+            " ORDER BY started_at DESC, id DESC OFFSET :off LIMIT 1"
+        ),
+        {"u": history_user, "w": busiest_workflow, "off": deep_page * HISTORY_PAGE_SIZE - 1},
+    ).one_or_none()
+    # The rarest provider and node type that still match something: a selective search.
+    provider, provider_agents = _one(
+        connection,
+        "SELECT configuration ->> 'llm_provider', count(*) FROM agents"
+        " WHERE configuration ->> 'llm_provider' IS NOT NULL"
+        " GROUP BY 1 ORDER BY count(*), 1 LIMIT 1",
+    )
+    node_type, node_type_workflows = _one(
+        connection,
+        "SELECT t, count(DISTINCT w.id) FROM workflows w,"
+        " LATERAL (SELECT DISTINCT n ->> 'type' AS t"
+        "          FROM json_array_elements(w.graph_definition -> 'nodes') n) x"
+        " WHERE t IS NOT NULL GROUP BY t ORDER BY count(DISTINCT w.id), t LIMIT 1",
+    )
+    config_text = connection.execute(
+        text("SELECT configuration::text FROM agents WHERE id = :a"), {"a": sample_agent}
+    ).scalar_one()
+    graph_text = connection.execute(
+        text("SELECT graph_definition::text FROM workflows WHERE id = :w"), {"w": sample_workflow}
+    ).scalar_one()
+    since = connection.execute(
+        # agentdb.user_dashboard's window: the UTC days today - p_days .. today
+        text("SELECT date_trunc('day', timezone('utc', now())) - make_interval(days => :d)"),
+        {"d": DASHBOARD_DAYS},
+    ).scalar_one()
+    return Context(
+        sample_workflow_id=sample_workflow,
+        sample_agent_id=sample_agent,
+        dashboard_user_id=heaviest,
+        dashboard_days=DASHBOARD_DAYS,
+        dashboard_since=since,
+        history_user_id=uuid.UUID(str(history_user)),
+        history_workflow_id=busiest_workflow,
+        history_rows=int(history_rows),
+        deep_page=deep_page,
+        deep_cursor=None if cursor_row is None else (cursor_row[0], cursor_row[1]),
+        agent_history_user_id=uuid.UUID(str(agent_user)),
+        agent_history_agent_id=busiest_agent,
+        provider=str(provider),
+        provider_agents=int(provider_agents),
+        node_type=str(node_type),
+        node_type_workflows=int(node_type_workflows),
+        config_separator=_separator(config_text, "llm_provider"),
+        graph_separator=_separator(graph_text, "type"),
+        search_limit=SEARCH_LIMIT,
+    )

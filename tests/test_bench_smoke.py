@@ -1,0 +1,127 @@
+"""`pyglue bench` and `pyglue loadtest` end to end at scale small: same results, no errors.
+
+These check correctness, never timings: every scenario must return the same
+rows and numbers at baseline and at head, and the load test must finish its
+phases without a single failed operation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pyglue import cli
+from pyglue.bench import report
+from pyglue.bench.run import Measurement
+from pyglue.bench.scenarios import SCENARIOS, Goal
+from pyglue.bench.timing import percentile, summarize
+from pyglue.testing import PostgresCluster
+
+
+@pytest.mark.slow
+def test_bench_small_gives_the_same_results_at_both_states(
+    pg_cluster: PostgresCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(
+        ["bench", "--scale", "small", "--runs", "3", "--warmup", "1",
+         "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    measurements = results["measurements"]
+    assert {m["scenario"] for m in measurements} == {s.key for s in SCENARIOS}
+    assert len(measurements) == 2 * len(SCENARIOS)  # both prepare modes
+    for m in measurements:
+        if m["skipped"]:
+            assert m["skipped"].startswith("not available: "), m
+            continue
+        assert m["error"] is None, m
+        assert m["same_result"] is True, m["scenario"]
+        assert m["baseline"]["runs"] == 3
+        assert m["head"]["runs"] == 3
+    # the baseline's N+1: loading a workflow lazily costs more statements than the helper
+    workflow = next(m for m in measurements if m["scenario"] == "workflow_orm")
+    if not workflow["skipped"]:
+        assert workflow["baseline_statements"] > workflow["head_statements"]
+        assert workflow["head_statements"] <= 4
+    if results["cleanup_error"] is None:
+        assert results["cleanup_same_result"] is True
+        head_run = next(r for r in results["cleanup"] if r["state"] == "head")
+        assert head_run["rows_deleted"] > 0
+    else:
+        assert results["cleanup_error"].startswith("not available: ")
+    assert (tmp_path / "report.md").read_text().startswith("## agentdb benchmark: scale small")
+    assert (tmp_path / "bench.png").stat().st_size > 10_000
+    out = capsys.readouterr().out
+    assert "| scenario | prepare mode |" in out
+    # every database the bench created on the server is gone
+    with pg_cluster.connect() as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'"
+        ).fetchall()
+    assert left == []
+
+
+@pytest.mark.slow
+def test_loadtest_runs_without_errors(pg_cluster: PostgresCluster, tmp_path: Path) -> None:
+    status = cli.main(
+        ["loadtest", "--scale", "small", "--users", "4", "--duration", "3", "--think", "0.2",
+         "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    phases = json.loads((tmp_path / "loadtest.json").read_text())
+    # head runs unless none of its operations is installed yet (then baseline runs alone)
+    assert [(p["state"], p["users"]) for p in phases] in (
+        [("baseline", 4), ("head", 4)],
+        [("baseline", 4)],
+    )
+    for phase in phases:
+        assert phase["errors"] == 0, phase["error_samples"]
+        assert phase["operations"] > 0
+        assert 0.0 < phase["pool_utilization"] < 1.0
+    assert "| users | state | ops/s |" in (tmp_path / "loadtest.md").read_text()
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == pytest.approx(50.5)
+    assert percentile(values, 95) == pytest.approx(95.05)
+    assert percentile([7.0], 95) == 7.0
+    timing = summarize([3.0, 1.0, 2.0])
+    assert (timing.runs, timing.median_ms, timing.min_ms, timing.max_ms) == (3, 2.0, 1.0, 3.0)
+    with pytest.raises(ValueError, match="percentile of no values"):
+        percentile([], 50)
+
+
+def test_verdict_says_pass_or_miss_plainly() -> None:
+    fast, slow = summarize([0.5, 0.5]), summarize([40.0, 50.0])
+    ok = Measurement("dashboard", "m", baseline=slow, head=fast, same_result=True)
+    assert report.verdict(Goal("p95 ≤ 1 ms", p95_max_ms=1.0), ok) == "PASS"
+    assert report.verdict(Goal("p95 ≤ 0.1 ms", p95_max_ms=0.1), ok) == "MISS (p95 0.50 ms)"
+    assert report.verdict(Goal("≥ 30x", speedup_min=30.0), ok) == "PASS"
+    assert report.verdict(Goal("≥ 300x", speedup_min=300.0), ok) == "MISS (90.0x)"
+    differ = Measurement("dashboard", "m", baseline=slow, head=fast, same_result=False)
+    assert report.verdict(None, differ) == "MISS (results differ)"
+    skipped = Measurement("dashboard", "m", skipped="not available: x")
+    assert report.verdict(None, skipped) == "not available: x"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "--runs", "0"], "--runs: must be an integer >= 1, not '0'"),
+        (["bench", "--scale", "huge"], "invalid choice: 'huge'"),
+        (["loadtest", "--users", "0"], "--users: each count from 1 to 5000"),
+        (["loadtest", "--users", "a,b"], "--users takes counts like 100,300,500"),
+        (["loadtest", "--duration", "-1"], "--duration: must be > 0"),
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
