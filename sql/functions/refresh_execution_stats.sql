@@ -34,22 +34,7 @@ BEGIN
         IN SHARE ROW EXCLUSIVE MODE;
 
     WITH fresh AS MATERIALIZED (
-        SELECT e.user_id, e.started_at::date AS day, e.agent_id,
-               count(*) AS execution_count,
-               count(*) FILTER (WHERE e.status = 'completed') AS success_count,
-               count(*) FILTER (WHERE e.status = 'failed') AS failed_count,
-               count(*) FILTER (WHERE e.status = 'cancelled') AS cancelled_count,
-               count(e.duration_ms) AS duration_count,
-               coalesce(sum(e.duration_ms), 0) AS total_duration_ms,
-               min(e.duration_ms) AS min_duration_ms,
-               max(e.duration_ms) AS max_duration_ms,
-               coalesce(sum(m.total_tokens), 0) AS total_tokens,
-               coalesce(sum(m.llm_call_count), 0) AS total_llm_calls,
-               coalesce(sum(m.cost), 0) AS total_cost
-          FROM public.agent_executions e
-          LEFT JOIN public.execution_metrics m ON m.execution_id = e.id
-         WHERE e.started_at >= p_from AND e.started_at < p_to + 1
-         GROUP BY e.user_id, e.started_at::date, e.agent_id
+        SELECT * FROM agentdb.raw_agent_execution_stats(p_from, p_to)
     ), gone AS (
         DELETE FROM public.agent_execution_stats s
          WHERE s.date BETWEEN p_from AND p_to
@@ -145,18 +130,7 @@ BEGIN
     RETURN NEXT;
 
     WITH fresh AS MATERIALIZED (
-        SELECT e.user_id, e.started_at::date AS day, e.workflow_id,
-               count(*) AS execution_count,
-               count(*) FILTER (WHERE e.status = 'completed') AS success_count,
-               count(*) FILTER (WHERE e.status = 'failed') AS failed_count,
-               count(*) FILTER (WHERE e.status = 'cancelled') AS cancelled_count,
-               count(e.duration_ms) AS duration_count,
-               coalesce(sum(e.duration_ms), 0) AS total_duration_ms,
-               min(e.duration_ms) AS min_duration_ms,
-               max(e.duration_ms) AS max_duration_ms
-          FROM public.workflow_executions e
-         WHERE e.started_at >= p_from AND e.started_at < p_to + 1
-         GROUP BY e.user_id, e.started_at::date, e.workflow_id
+        SELECT * FROM agentdb.raw_workflow_execution_stats(p_from, p_to)
     ), gone AS (
         DELETE FROM public.workflow_execution_stats s
          WHERE s.date BETWEEN p_from AND p_to
