@@ -67,7 +67,7 @@ def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
     for table in state.tables:
         size = _human_bytes(table.total_bytes)
         print(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}")
-    # -- monitoring block (issue 6): last runs, pg_cron jobs, top of perf_stats
+    # -- monitoring: last runs, pg_cron jobs, top of perf_stats
     from pyglue.monitoring.status import format_monitoring_status, monitoring_status
 
     for line in format_monitoring_status(monitoring_status(engine)):
@@ -78,7 +78,7 @@ def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
 COMMANDS["install"] = cmd_install
 COMMANDS["status"] = cmd_status
 
-# issue 7: commands that build and drop their own databases get no Engine.
+# Commands that build and drop their own databases get no Engine.
 SelfManaged = Callable[[argparse.Namespace], int]
 SELF_MANAGED: dict[str, SelfManaged] = {}
 
@@ -99,7 +99,7 @@ SELF_MANAGED["bench"] = _bench
 SELF_MANAGED["loadtest"] = _loadtest
 
 
-# --- pyglue maintain <job> (issue 4: memory) ---
+# --- pyglue maintain <job> ---
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -159,7 +159,7 @@ def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 # --- end pyglue maintain ---
 
 
-# --- execution stats (issue 5) ---------------------------------------------
+# --- pyglue stats check|verify|refresh ---
 def cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
     from pyglue import dashboard
 
@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="schedule the maintenance jobs when pg_cron is present",
     )
     sub.add_parser("status", parents=[common], help="revisions, server, extensions, table sizes")
-    from pyglue.bench.commands import add_parsers  # issue 7: bench, loadtest
+    from pyglue.bench.commands import add_parsers
 
     add_parsers(sub, common)
     add_maintain_parser(sub, common)

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# issue 3: lazy="raise" names the helper that loads the relationship; the loader
+# lazy="raise" names the helper that loads the relationship; the loader
 # must be registered before any mapper is configured.
 import pyglue.raiseload  # noqa: F401
 
@@ -367,7 +367,7 @@ class AgentMemory(Base):
     agent: Mapped[Agent] = relationship(lazy="raise")
 
 
-# --- execution stats (issue 5): daily rollups kept exact by triggers -------
+# --- execution stats: daily rollups kept exact by triggers -------
 # Created by migration 0007 from sql/schema/execution_stats.sql; counters are
 # written by the database (triggers, agentdb.refresh_execution_stats), never
 # by the ORM. avg_duration_ms is round(total_duration_ms / duration_count),
