@@ -102,6 +102,21 @@ def _ensure_os_user(name: str) -> pwd.struct_passwd:
         return pwd.getpwnam(name)
 
 
+def run_as_server_user(args: list[str], *, cwd: Path) -> None:
+    """Run a server binary, as the unprivileged SERVER_USER when we are root.
+
+    `cwd` must be a directory that user can enter: initdb and pg_ctl fail when
+    the caller's working directory is private (a root-only checkout).
+    """
+    kwargs: dict[str, object] = {}
+    if os.geteuid() == 0:
+        user = _ensure_os_user(SERVER_USER)
+        kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+    result = subprocess.run(args, capture_output=True, text=True, check=False, cwd=cwd, **kwargs)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        raise RuntimeError(f"{Path(args[0]).name} failed: {result.stderr.strip()[-2000:]}")
+
+
 @dataclass
 class PostgresCluster:
     """One running throwaway cluster; use `start()` or the `throwaway_cluster()` context."""
@@ -129,13 +144,7 @@ class PostgresCluster:
         return f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname={dbname}"
 
     def _run_as_server_user(self, args: list[str]) -> None:
-        kwargs: dict[str, object] = {}
-        if os.geteuid() == 0:
-            user = _ensure_os_user(SERVER_USER)
-            kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
-        result = subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
-        if result.returncode != 0:
-            raise RuntimeError(f"{Path(args[0]).name} failed: {result.stderr.strip()[-2000:]}")
+        run_as_server_user(args, cwd=self.basedir)
 
     def start(self) -> PostgresCluster:
         if os.geteuid() == 0:

@@ -20,7 +20,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pyglue.testing import SERVER_USER, SUPERUSER, _ensure_os_user, _free_port, find_bindir
+from pyglue.testing import (
+    SERVER_USER,
+    SUPERUSER,
+    _ensure_os_user,
+    _free_port,
+    find_bindir,
+    run_as_server_user,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile.postgres"
@@ -128,15 +135,12 @@ def image_like_server() -> Iterator[tuple[str, Path]]:
     bindir = find_bindir()
     basedir = Path(tempfile.mkdtemp(prefix="pyglue-docker-"))
     datadir = basedir / "data"
-    kwargs: dict[str, object] = {}
     if os.geteuid() == 0:
         user = _ensure_os_user(SERVER_USER)
         os.chown(basedir, user.pw_uid, user.pw_gid)
-        kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
     def as_server(*args: str) -> None:
-        result = subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
-        assert result.returncode == 0, result.stderr
+        run_as_server_user(list(args), cwd=basedir)
 
     as_server(
         str(bindir / "initdb"), "-D", str(datadir), "-U", SUPERUSER, "--auth=trust", "--no-sync"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,7 +18,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from pyglue import cli, maintenance
-from pyglue.testing import SERVER_USER, SUPERUSER, PostgresCluster, _ensure_os_user, _free_port
+from pyglue.testing import (
+    SERVER_USER,
+    SUPERUSER,
+    PostgresCluster,
+    _ensure_os_user,
+    _free_port,
+    run_as_server_user,
+)
 
 
 @pytest.fixture
@@ -29,15 +35,12 @@ def standby(pg_cluster: PostgresCluster, engine: Engine) -> Iterator[str]:
     with engine.begin() as conn:
         add_memories(conn, 20, type_="short_term", age=timedelta(days=2))
     basedir = Path(tempfile.mkdtemp(prefix="pyglue-standby-"))
-    kwargs: dict[str, object] = {}
     if os.geteuid() == 0:
         user = _ensure_os_user(SERVER_USER)
         os.chown(basedir, user.pw_uid, user.pw_gid)
-        kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
     def as_server(*args: str) -> None:
-        result = subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
-        assert result.returncode == 0, result.stderr
+        run_as_server_user(list(args), cwd=basedir)
 
     datadir = basedir / "data"
     as_server(
