@@ -91,8 +91,10 @@ def test_conf_settings() -> None:
     }
 
 
-def _run_init_script(pgdata: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "PGDATA": str(pgdata), "AGENTDB_CONF": str(CONF)}
+def _run_init_script(
+    pgdata: Path, env: dict[str, str], conf: Path = CONF
+) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ["PATH"], "PGDATA": str(pgdata), "AGENTDB_CONF": str(conf)}
     return subprocess.run(
         ["bash", str(INIT_SCRIPT)], env=base | env, capture_output=True, text=True, check=False
     )
@@ -145,7 +147,12 @@ def image_like_server() -> Iterator[tuple[str, Path]]:
     as_server(
         str(bindir / "initdb"), "-D", str(datadir), "-U", SUPERUSER, "--auth=trust", "--no-sync"
     )
-    result = _run_init_script(datadir, {"AGENTDB_CRON_DATABASE": "platform"})
+    # as the Dockerfile COPYs it to /etc/postgresql: readable by the server
+    # user, which may not enter a private checkout
+    conf = basedir / "agentdb.conf"
+    shutil.copyfile(CONF, conf)
+    conf.chmod(0o644)
+    result = _run_init_script(datadir, {"AGENTDB_CRON_DATABASE": "platform"}, conf)
     assert result.returncode == 0, result.stderr
     port = _free_port()
     with (datadir / "postgresql.conf").open("a") as conf:
