@@ -1,4 +1,4 @@
-"""Run every pgTAP file in tests/sql/ in its own fresh database at head: one pytest test per file.
+"""Run every pgTAP file in tests/<capability>/sql/ in its own fresh database at head: one test each.
 
 Each file is run by psql against a clone of the migrated template, after
 `CREATE EXTENSION pgtap`; the test passes when the TAP plan is declared, every
@@ -19,8 +19,7 @@ from sqlalchemy.engine import make_url
 
 from pyglue.dburl import libpq_dsn
 
-SQL_DIR = Path(__file__).parent / "sql"
-FILES = sorted(SQL_DIR.glob("*.sql"))
+FILES = sorted(Path(__file__).parent.glob("*/sql/*.sql"))
 PLAN = re.compile(r"^1\.\.(\d+)$")
 RESULT = re.compile(r"^(not ok|ok) (\d+)\b")
 
@@ -32,7 +31,7 @@ def _psql() -> str:
     return found
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.parent.name}/{p.stem}" for p in FILES])
 def test_pgtap_file(path: Path, head_url: str) -> None:
     dsn = libpq_dsn(make_url(head_url))
     setup = subprocess.run(

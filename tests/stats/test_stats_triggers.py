@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from _stats_expected import dsn, utc_today
+from stats_expected import dsn, utc_today
 from psycopg.rows import dict_row
 
 USER = uuid.UUID(int=1)

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from _stats_expected import (
+from stats_expected import (
     dsn,
     expected_agents,
     expected_daily,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from _stats_expected import dsn, utc_today
+from stats_expected import dsn, utc_today
 
 WRITERS = 16
 RUNS_PER_WRITER = 25

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from _stats_expected import dsn, utc_today
+from stats_expected import dsn, utc_today
 from sqlalchemy import Engine, create_engine
 
 from pyglue import dashboard

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from _stats_expected import (
+from stats_expected import (
     dsn,
     expected_daily,
     normalize,

@@ -17,7 +17,7 @@ import pytest
 from pyglue.migration_ops import INDEX_LOCK_TIMEOUT, SCRIPT_PROLOGUE
 from pyglue.sqlfiles import all_sql_files, read_sql
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SQUAWK = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
 
 EVERYWHERE = {

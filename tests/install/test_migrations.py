@@ -16,7 +16,7 @@ from pyglue import install
 from pyglue.models import Base
 from pyglue.sqlfiles import all_sql_files, read_pinned
 
-VERSIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+VERSIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
 PIN = re.compile(r'"([\w/.-]+\.sql)":\s*"([0-9a-f]{12})"')
 
 

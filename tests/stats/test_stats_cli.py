@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 import pytest
-from _stats_expected import dsn, utc_today
+from stats_expected import dsn, utc_today
 
 from pyglue.cli import main
 

@@ -29,7 +29,7 @@ from pyglue.testing import (
     run_as_server_user,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile.postgres"
 CONF = ROOT / "docker" / "postgres" / "agentdb.conf"
 INIT_SCRIPT = ROOT / "docker" / "postgres" / "initdb" / "10-agentdb-settings.sh"
