@@ -1,4 +1,4 @@
-"""What migrations call: run pinned SQL files from `sql/`, build indexes concurrently."""
+"""What migrations call: run their frozen, pinned SQL files; build indexes concurrently."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from alembic import op
 
-from pyglue.sqlfiles import read_pinned
+from pyglue.sqlfiles import read_frozen
 
 INDEX_LOCK_TIMEOUT = "5s"
 # Every script a migration runs starts with this, so that DDL on a busy table
@@ -25,10 +25,10 @@ def execute_script(script: str) -> None:
     driver_connection.execute(script)
 
 
-def run_sql_files(pins: Mapping[str, str]) -> None:
-    """Run each `sql/<name>` after checking it still has the digest the migration pinned."""
+def run_frozen(revision: str, pins: Mapping[str, str]) -> None:
+    """Run, in order, each `migrations/versions/<revision>/<name>` after checking its pin."""
     for name, pin in pins.items():
-        execute_script(SCRIPT_PROLOGUE + read_pinned(name, pin))
+        execute_script(SCRIPT_PROLOGUE + read_frozen(revision, name, pin))
 
 
 def create_index_concurrently(name: str, definition: str) -> None:

@@ -234,9 +234,7 @@ def _history(
     if cursor:
         key = tuple_(entity.started_at, entity.id)
         page = page.where(key < tuple_(_BEFORE_STARTED_AT, _BEFORE_ID))
-    keys = (
-        page.order_by(entity.started_at.desc(), entity.id.desc()).limit(_LIMIT).subquery("page")
-    )
+    keys = page.order_by(entity.started_at.desc(), entity.id.desc()).limit(_LIMIT).subquery("page")
     return (
         select(entity)
         .join(keys, entity.id == keys.c.id)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from pyglue import install
@@ -116,6 +116,31 @@ def populated_head_readonly_url(pg_cluster: PostgresCluster, populated_head_temp
     """One shared copy of the populated head database, for tests that only read (EXPLAIN)."""
     name = "populated_head_readonly"
     return pg_cluster.create_database(name, template=populated_head_template)
+
+
+@pytest.fixture(scope="session")
+def cron_engine(pg_cluster: PostgresCluster) -> Iterator[Engine]:
+    """The cluster's cron.database_name database at head with pg_cron (pg_cron works only there).
+
+    Left empty again at the end: jobs unscheduled, the extension dropped,
+    every revision downgraded.
+    """
+    if "pg_cron" not in pg_cluster.preload:
+        pytest.skip("pg_cron is not installed on this machine")
+    engine = create_engine(pg_cluster.url(pg_cluster.cron_database), poolclass=NullPool)
+    install.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION pg_cron"))
+    try:
+        yield engine
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT agentdb.unschedule_maintenance()"))
+            conn.execute(text("DROP EXTENSION pg_cron"))
+        install.downgrade(engine, "base")
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ Revision ID: 0005
 Revises: 0004
 """
 
-from alembic import op
-
-from pyglue.migration_ops import run_sql_files
+from pyglue.migration_ops import run_frozen
 
 revision = "0005"
 down_revision = "0004"
@@ -21,14 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_sql_files(
+    run_frozen(
+        revision,
         {
-            "functions/workflow_document.sql": "9e266756c852",
-            "functions/agent_document.sql": "fe853133cbb0",
-        }
+            "documents/workflow_document.sql": "9e266756c852",
+            "documents/agent_document.sql": "fe853133cbb0",
+        },
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION agentdb.agent_document(uuid)")
-    op.execute("DROP FUNCTION agentdb.workflow_document(uuid)")
+    run_frozen(revision, {"downgrade.sql": "ffb852f13880"})

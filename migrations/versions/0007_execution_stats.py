@@ -3,7 +3,8 @@
 Creates agent_execution_stats, workflow_execution_stats and
 user_execution_stats, the triggers that keep them exact in the writing
 transaction, refresh/verify/check routines, the read functions, and the
-nightly check job (agentdb-execution-stats-check, 02:00 UTC).
+nightly check job (agentdb-execution-stats-check, 02:00 UTC, registered with
+agentdb.register_job()).
 
 Then backfills existing history a month of started_at at a time, each month
 its own transaction (agentdb.refresh_execution_stats, set-based). The
@@ -21,28 +22,27 @@ from datetime import date
 
 from alembic import op
 
-from pyglue.migration_ops import run_sql_files
+from pyglue.migration_ops import run_frozen
 
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-JOB_NAME = "agentdb-execution-stats-check"
-
-SQL_FILES = {
-    "schema/execution_stats.sql": "1914ca54230b",
-    "triggers/track_agent_execution_stats.sql": "a3fdccd2f72d",
-    "triggers/track_execution_metrics_stats.sql": "faed97878838",
-    "triggers/track_workflow_execution_stats.sql": "d2bd855510ae",
-    "functions/raw_agent_execution_stats.sql": "6dc611ba03e3",
-    "functions/raw_workflow_execution_stats.sql": "c5f4688f8a97",
-    "functions/refresh_execution_stats.sql": "d88cab050d22",
-    "functions/verify_execution_stats.sql": "aafe6d9f1f6c",
-    "functions/check_execution_stats.sql": "058f05002f60",
-    "functions/user_dashboard.sql": "a680a7c15b61",
-    "functions/user_daily_stats.sql": "d71fe89c22ff",
-    "functions/agent_stats_summary.sql": "f2c9fb89e5a8",
+UPGRADE = {
+    "stats/rollup_tables.sql": "2ab5336db03b",
+    "stats/track_agent_execution_stats.sql": "a3fdccd2f72d",
+    "stats/track_execution_metrics_stats.sql": "faed97878838",
+    "stats/track_workflow_execution_stats.sql": "d2bd855510ae",
+    "stats/raw_agent_execution_stats.sql": "6dc611ba03e3",
+    "stats/raw_workflow_execution_stats.sql": "c5f4688f8a97",
+    "stats/refresh_execution_stats.sql": "d88cab050d22",
+    "stats/verify_execution_stats.sql": "aafe6d9f1f6c",
+    "stats/check_execution_stats.sql": "058f05002f60",
+    "stats/user_dashboard.sql": "a680a7c15b61",
+    "stats/user_daily_stats.sql": "d71fe89c22ff",
+    "stats/agent_stats_summary.sql": "f2c9fb89e5a8",
+    "stats/jobs.sql": "27f76f385c9a",
 }
 
 # the months holding any raw execution, oldest first
@@ -75,47 +75,9 @@ def backfill() -> list[tuple[date, date]]:
 
 
 def upgrade() -> None:
-    run_sql_files(SQL_FILES)
-    op.execute(
-        "INSERT INTO agentdb.scheduled_jobs (job_name, schedule, command, description) VALUES ("
-        f"'{JOB_NAME}', '0 2 * * *', 'SELECT agentdb.check_execution_stats()', "
-        "'Verify yesterday''s execution stats (UTC) against the raw rows and repair any drift')"
-    )
+    run_frozen(revision, UPGRADE)
     backfill()
 
 
 def downgrade() -> None:
-    # take the job out of pg_cron too when it was scheduled (dynamic: no cron schema without it)
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-            IF agentdb.cron_available() THEN
-                PERFORM cron.unschedule(jobname) FROM cron.job WHERE jobname = '{JOB_NAME}';
-            END IF;
-        END
-        $$
-        """
-    )
-    op.execute(f"DELETE FROM agentdb.scheduled_jobs WHERE job_name = '{JOB_NAME}'")
-    op.execute("DROP TRIGGER agentdb_stats_insert ON agent_executions")
-    op.execute("DROP TRIGGER agentdb_stats_update ON agent_executions")
-    op.execute("DROP TRIGGER agentdb_stats_insert ON workflow_executions")
-    op.execute("DROP TRIGGER agentdb_stats_update ON workflow_executions")
-    op.execute("DROP TRIGGER agentdb_stats_insert_delete ON execution_metrics")
-    op.execute("DROP TRIGGER agentdb_stats_update ON execution_metrics")
-    for signature in (
-        "agentdb.check_execution_stats(date)",
-        "agentdb.verify_execution_stats(date, date)",
-        "agentdb.refresh_execution_stats(date, date)",
-        "agentdb.raw_agent_execution_stats(date, date)",
-        "agentdb.raw_workflow_execution_stats(date, date)",
-        "agentdb.user_dashboard(uuid, integer)",
-        "agentdb.user_daily_stats(uuid, date, date)",
-        "agentdb.agent_stats_summary(uuid, integer)",
-        "agentdb.track_agent_execution_stats()",
-        "agentdb.track_execution_metrics_stats()",
-        "agentdb.track_workflow_execution_stats()",
-    ):
-        op.execute(f"DROP FUNCTION {signature}")
-    op.execute("DROP TABLE user_execution_stats, agent_execution_stats, workflow_execution_stats")
+    run_frozen(revision, {"downgrade.sql": "687274b209a5"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,7 +12,10 @@ import pytest
 from pyglue import install
 from pyglue.dburl import libpq_dsn, resolve_url
 from pyglue.errors import ConfigurationError
-from pyglue.sqlfiles import read_sql
+
+BASELINE_SQL = (
+    Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0001" / "baseline.sql"
+)
 
 
 def pyglue(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -40,7 +44,7 @@ def test_install_is_idempotent_and_status_reports_head(empty_url: str) -> None:
 
 def test_adopt_stamps_an_existing_platform_schema(empty_url: str) -> None:
     with psycopg.connect(libpq_dsn(resolve_url(empty_url)), autocommit=True) as conn:
-        conn.execute(read_sql("schema/baseline.sql"))
+        conn.execute(BASELINE_SQL.read_text())
         conn.execute("INSERT INTO users (email) VALUES ('existing@example.com')")
     result = pyglue("install", "--adopt", "--database-url", empty_url)
     assert result.returncode == 0, result.stderr

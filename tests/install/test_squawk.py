@@ -1,4 +1,4 @@
-"""The SQL the migrations run passes the squawk migration linter, but for listed exceptions.
+"""What the migrations run (their frozen SQL) passes the squawk linter, but for listed exceptions.
 
 Each exception names the rule and why it does not apply here.
 """
@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from pyglue.migration_ops import INDEX_LOCK_TIMEOUT, SCRIPT_PROLOGUE
-from pyglue.sqlfiles import all_sql_files, read_sql
+from pyglue.sqlfiles import frozen_files
 
 REPO = Path(__file__).resolve().parents[2]
 SQUAWK = shutil.which("squawk") or str(Path(sys.executable).parent / "squawk")
@@ -65,21 +65,34 @@ ROLLUP_TABLES = {
     "prefer-timestamp-tz": "the platform stores UTC in timestamp without time zone (DESIGN.md)",
     "prefer-bigint-over-int": "min/max of the platform's integer duration_ms fit its type",
 }
+DOWNGRADES = {
+    # Going down a revision removes what it created: that is the point.
+    "ban-drop-table": "a downgrade drops the tables its revision created",
+    "ban-drop-schema": "0004's downgrade drops the schema it created",
+    "ban-drop-function": "a downgrade drops the routines its revision created",
+}
 FILE_EXCEPTIONS = {
-    "schema/baseline.sql": BASELINE_ONLY,
-    "schema/execution_stats.sql": ROLLUP_TABLES,
+    "0001/baseline.sql": BASELINE_ONLY,
+    "0007/stats/rollup_tables.sql": ROLLUP_TABLES,
 }
 
 
-def test_sql_files_as_migrations_run_them(tmp_path: Path) -> None:
-    for name in all_sql_files():
-        target = tmp_path / (name.replace("/", "__") if name in FILE_EXCEPTIONS else "routines")
-        target.mkdir(exist_ok=True)
-        (target / name.replace("/", "__")).write_text(SCRIPT_PROLOGUE + read_sql(name))
+def test_frozen_files_as_migrations_run_them(tmp_path: Path) -> None:
+    versions = REPO / "migrations" / "versions"
+    for revision in sorted(p.name for p in versions.iterdir() if p.is_dir() and p.name.isdigit()):
+        for name in frozen_files(revision):
+            path = f"{revision}/{name}"
+            flat = path.replace("/", "__")
+            group = "downgrades" if name == "downgrade.sql" else "routines"
+            target = tmp_path / (flat if path in FILE_EXCEPTIONS else group)
+            target.mkdir(exist_ok=True)
+            (target / flat).write_text(SCRIPT_PROLOGUE + (versions / path).read_text())
     assert _lint(tmp_path / "routines", excluded=EVERYWHERE, in_transaction=True) == ""
-    for name, exceptions in FILE_EXCEPTIONS.items():
-        folder = tmp_path / name.replace("/", "__")
-        assert _lint(folder, excluded=EVERYWHERE | exceptions, in_transaction=True) == "", name
+    downgrades = EVERYWHERE | DOWNGRADES
+    assert _lint(tmp_path / "downgrades", excluded=downgrades, in_transaction=True) == ""
+    for path, exceptions in FILE_EXCEPTIONS.items():
+        folder = tmp_path / path.replace("/", "__")
+        assert _lint(folder, excluded=EVERYWHERE | exceptions, in_transaction=True) == "", path
 
 
 def test_index_builds_and_json_conversion(tmp_path: Path) -> None:

@@ -1,8 +1,6 @@
 """pg_cron scheduling of the memory jobs, in the cluster's cron.database_name database ("agentdb").
 
-pg_cron only works in that one database, which the cluster creates empty.
-The module installs head there with pg_cron, and leaves it empty again:
-jobs unscheduled, the extension dropped, every revision downgraded.
+pg_cron only works in that one database (the `cron_engine` fixture).
 """
 
 from __future__ import annotations
@@ -13,11 +11,9 @@ from datetime import timedelta
 
 import pytest
 from memory_helpers import add_memories, make_agent
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, text
 
-from pyglue import cli, install, maintenance
-from pyglue.testing import PostgresCluster
+from pyglue import cli, maintenance
 
 JOBS = {
     "agentdb-memory-maintenance": ("0 3 * * *", "CALL agentdb.run_memory_maintenance()"),
@@ -26,26 +22,6 @@ JOBS = {
         "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '14 days'",
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def cron_engine(pg_cluster: PostgresCluster) -> Iterator[Engine]:
-    if "pg_cron" not in pg_cluster.preload:
-        pytest.skip("pg_cron is not installed on this machine")
-    engine = create_engine(pg_cluster.url(pg_cluster.cron_database), poolclass=NullPool)
-    install.upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION pg_cron"))
-    try:
-        yield engine
-    finally:
-        maintenance.unschedule(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP EXTENSION pg_cron"))
-        install.downgrade(engine, "base")
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        engine.dispose()
 
 
 @pytest.fixture

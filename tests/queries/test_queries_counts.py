@@ -46,9 +46,7 @@ def test_workflow_helper_runs_three_statements_whatever_the_size(
 
 
 @pytest.mark.parametrize("size", [1, 50, 500])
-def test_agent_helper_runs_three_statements_whatever_the_size(
-    engine: Engine, size: int
-) -> None:
+def test_agent_helper_runs_three_statements_whatever_the_size(engine: Engine, size: int) -> None:
     with engine.begin() as conn:
         owner = add_user(conn)
         agent_id = add_agent(conn, owner, tools=size, knowledgebases=size)
@@ -63,9 +61,7 @@ def test_agent_helper_runs_three_statements_whatever_the_size(
 
 
 @pytest.mark.parametrize("executions", [1, 50, 500])
-def test_dashboard_runs_one_statement_whatever_the_size(
-    engine: Engine, executions: int
-) -> None:
+def test_dashboard_runs_one_statement_whatever_the_size(engine: Engine, executions: int) -> None:
     with engine.begin() as conn:
         owner = add_user(conn)
         agents = [add_agent(conn, owner, name=f"a{i}") for i in range(3)]
@@ -81,9 +77,7 @@ def test_dashboard_runs_one_statement_whatever_the_size(
 
 
 @pytest.mark.parametrize("executions", [1, 50, 500])
-def test_each_history_page_is_one_statement(
-    engine: Engine, executions: int
-) -> None:
+def test_each_history_page_is_one_statement(engine: Engine, executions: int) -> None:
     with engine.begin() as conn:
         owner = add_user(conn)
         workflow_id = add_workflow(conn, owner, blocks=2)

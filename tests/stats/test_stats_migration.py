@@ -7,6 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 from stats_expected import (
     dsn,
     expected_daily,
@@ -15,10 +19,6 @@ from stats_expected import (
     raw_executions,
     utc_today,
 )
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
-from sqlalchemy.pool import NullPool
 
 from pyglue import dashboard, install
 from pyglue.models import Base

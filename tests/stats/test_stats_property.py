@@ -20,6 +20,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, create_engine
 from stats_expected import (
     dsn,
     expected_agents,
@@ -30,9 +33,6 @@ from stats_expected import (
     raw_executions,
     utc_today,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine
 
 from pyglue import dashboard
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from stats_expected import dsn, utc_today
 from sqlalchemy import Engine, create_engine
+from stats_expected import dsn, utc_today
 
 from pyglue import dashboard
 from pyglue.errors import ConfigurationError, PermissionDenied

@@ -1,0 +1,2 @@
+DROP FUNCTION agentdb.agent_document(uuid);
+DROP FUNCTION agentdb.workflow_document(uuid);

@@ -1,0 +1,66 @@
+-- Every index on the platform's tables at head, by the query it serves.
+-- Revisions build them CONCURRENTLY under a lock_timeout (0002, 0003, 0006);
+-- like tables.sql, no revision runs this file: a test checks that the live
+-- tree and the migration chain agree.
+
+-- The baseline's single-column indexes that still serve a query: foreign
+-- keys (lookups by parent, ON DELETE CASCADE) and started_at ranges.
+CREATE INDEX ix_agents_user_id ON public.agents (user_id);
+CREATE INDEX ix_agent_tools_agent_id ON public.agent_tools (agent_id);
+CREATE INDEX ix_knowledgebases_user_id ON public.knowledgebases (user_id);
+CREATE INDEX ix_agent_knowledgebases_knowledgebase_id ON public.agent_knowledgebases (knowledgebase_id);
+CREATE INDEX ix_workflows_user_id ON public.workflows (user_id);
+CREATE INDEX ix_agent_blocks_workflow_id ON public.agent_blocks (workflow_id);
+CREATE INDEX ix_agent_blocks_agent_id ON public.agent_blocks (agent_id);
+CREATE INDEX ix_workflow_edges_workflow_id ON public.workflow_edges (workflow_id);
+CREATE INDEX ix_workflow_edges_source_block_id ON public.workflow_edges (source_block_id);
+CREATE INDEX ix_workflow_edges_target_block_id ON public.workflow_edges (target_block_id);
+CREATE INDEX ix_workflow_executions_workflow_id ON public.workflow_executions (workflow_id);
+CREATE INDEX ix_workflow_executions_session_id ON public.workflow_executions (session_id);
+CREATE INDEX ix_workflow_executions_started_at ON public.workflow_executions (started_at);
+CREATE INDEX ix_agent_executions_agent_id ON public.agent_executions (agent_id);
+CREATE INDEX ix_agent_executions_workflow_execution_id ON public.agent_executions (workflow_execution_id);
+CREATE INDEX ix_agent_executions_started_at ON public.agent_executions (started_at);
+CREATE INDEX ix_agent_memories_agent_id ON public.agent_memories (agent_id);
+CREATE INDEX ix_agent_memories_session_id ON public.agent_memories (session_id);
+
+-- Execution history (0002). History pages `WHERE user_id = ? AND
+-- workflow_id = ? [AND status = ?] ORDER BY started_at DESC, id DESC LIMIT n`
+-- are an ordered index scan with keyset pagination and no Sort, with or
+-- without a status: the status, last, is checked inside the index. The
+-- dashboard reads a user's recent runs by (user_id, started_at, id).
+CREATE INDEX ix_workflow_exec_user_workflow_status
+    ON public.workflow_executions (user_id, workflow_id, started_at, id, status);
+CREATE INDEX ix_workflow_exec_user_started ON public.workflow_executions (user_id, started_at, id);
+CREATE INDEX ix_agent_exec_user_agent_started
+    ON public.agent_executions (user_id, agent_id, started_at, id);
+CREATE INDEX ix_agent_exec_user_started ON public.agent_executions (user_id, started_at, id);
+CREATE INDEX ix_agent_exec_session_status ON public.agent_executions (session_id, status);
+
+-- The stale-run check `status = 'running' AND started_at < ?` (0002): over
+-- the unfinished runs only, so it stays tiny however long history grows.
+CREATE INDEX ix_workflow_exec_status_started ON public.workflow_executions (status, started_at)
+    WHERE status IN ('pending', 'running');
+CREATE INDEX ix_agent_exec_status_started ON public.agent_executions (status, started_at)
+    WHERE status IN ('pending', 'running');
+
+-- Configuration search (0003): containment `configuration @> '{...}'` and
+-- `graph_definition @> '{"nodes": [{"type": ...}]}'` through GIN
+-- jsonb_path_ops (a third of jsonb_ops' size; it serves exactly @>), and one
+-- key by equality through expression indexes.
+CREATE INDEX ix_agents_config_gin ON public.agents USING gin (configuration jsonb_path_ops);
+CREATE INDEX ix_workflows_graph_gin ON public.workflows USING gin (graph_definition jsonb_path_ops);
+CREATE INDEX ix_agents_llm_provider ON public.agents ((configuration ->> 'llm_provider'));
+CREATE INDEX ix_agents_llm_model ON public.agents ((configuration ->> 'llm_model'));
+
+-- The memory lifecycle (0006): one partial index per default policy of
+-- agentdb.memory_policies, so each cleanup batch is a range scan from the
+-- oldest row. The predicates are the text agentdb.build_expiry_predicate()
+-- writes.
+CREATE INDEX ix_agent_memories_short_term_created ON public.agent_memories (created_at)
+    WHERE type = 'short_term';
+CREATE INDEX ix_agent_memories_long_term_low_accessed
+    ON public.agent_memories ((coalesce(last_accessed_at, created_at)))
+    WHERE type = 'long_term' AND importance = 'low';
+CREATE INDEX ix_agent_memories_episodic_low_created ON public.agent_memories (created_at)
+    WHERE type = 'episodic' AND importance = 'low';
