@@ -161,17 +161,17 @@ def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 # --- pyglue stats check|verify|refresh ---
 def cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
-    from pyglue import dashboard
+    from pyglue import stats
 
     if args.action == "check":
-        check = dashboard.check_execution_stats(engine, args.day)
+        check = stats.check_execution_stats(engine, args.day)
         print(
             f"{check.status}: {check.day}: {check.rows_checked} rows checked, "
             f"{check.rows_differing} differing, {check.rows_repaired} repaired (run {check.run_id})"
         )
         return 1 if check.status == "failed" else 0
     if args.action == "verify":
-        diffs = dashboard.verify_execution_stats(engine, args.date_from, args.date_to)
+        diffs = stats.verify_execution_stats(engine, args.date_from, args.date_to)
         for diff in diffs:
             print(
                 f"{diff.stats_table} user {diff.user_id} {diff.subject_id or '-'} {diff.day}: "
@@ -179,7 +179,7 @@ def cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
             )
         print(f"{len(diffs)} differing rows")
         return 1 if diffs else 0
-    for refresh in dashboard.refresh_execution_stats(engine, args.date_from, args.date_to):
+    for refresh in stats.refresh_execution_stats(engine, args.date_from, args.date_to):
         print(
             f"{refresh.stats_table}: {refresh.rows_deleted} rows deleted, "
             f"{refresh.rows_written} written"

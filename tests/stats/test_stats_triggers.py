@@ -10,8 +10,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from stats_expected import dsn, utc_today
 from psycopg.rows import dict_row
+from stats_expected import dsn, utc_today
 
 USER = uuid.UUID(int=1)
 OTHER_USER = uuid.UUID(int=2)
