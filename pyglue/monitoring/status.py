@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from pyglue.monitoring.shapes import normalize, truncate
+from pyglue.monitoring.statement_shapes import normalize, truncate
 
 
 @dataclass(frozen=True)
