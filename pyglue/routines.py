@@ -116,11 +116,11 @@ SQLSTATES: dict[str, Translation] = {
         "it COMMITs: CALL it outside a transaction block, on an autocommit connection",
     ),
     "55P03": _explained(  # lock_not_available
-        LockTimeout, "lock timeout: another transaction holds a lock it needs; try again"
+        LockTimeout, "another transaction holds a lock it needs: try again later"
     ),
     "57014": _explained(QueryCanceled),  # query_canceled: the server's line says which
     "25006": _explained(  # read_only_sql_transaction
-        ReadOnlyDatabase, "read-only: the bind points at a standby; use the primary"
+        ReadOnlyDatabase, "the bind points at a standby or a read-only transaction: use the primary"
     ),
     "42883": _explained(NotInstalled, NOT_INSTALLED),  # undefined_function
     "3F000": _explained(NotInstalled, NOT_INSTALLED),  # invalid_schema_name
