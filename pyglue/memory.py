@@ -6,6 +6,8 @@ app can edit them, delete them or pass them to code that already takes
 `AgentMemory`, without a second query. Their `access_count` and
 `last_accessed_at` are set to the values `agentdb.touch_memories` returned,
 as committed state: the objects are not dirty and no extra SELECT runs.
+A bad argument raises InvalidArgument (a ValueError) naming it, before any
+statement; a failure in the database, the pyglue error of `pyglue.routines`.
 """
 
 from __future__ import annotations
