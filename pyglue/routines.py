@@ -50,7 +50,7 @@ _LEADING_PARAMETER = re.compile(r"p_\w+")
 
 
 @dataclass(frozen=True)
-class ServerError:
+class ServerMessage:
     """What the server (or, without an answer from it, the driver) said about one failure."""
 
     sqlstate: str | None
@@ -73,35 +73,35 @@ class ServerError:
         return leading.group(0) if leading else self.constraint
 
 
-Translation = Callable[[ServerError], PyglueError]
+Translation = Callable[[ServerMessage], PyglueError]
 
 
-def _invalid_argument(error: ServerError) -> PyglueError:
+def _invalid_argument(said: ServerMessage) -> PyglueError:
     # Unprefixed: it reads the same whether a wrapper or the routine refused the argument.
     return InvalidArgument(
-        error.line, parameter=error.parameter, sqlstate=error.sqlstate, routine=error.routine
+        said.line, parameter=said.parameter, sqlstate=said.sqlstate, routine=said.routine
     )
 
 
-def _permission_denied(error: ServerError) -> PyglueError:
+def _permission_denied(said: ServerMessage) -> PyglueError:
     return PermissionDenied(
-        error.message, role_needed=error.role, sqlstate=error.sqlstate, routine=error.routine
+        said.message, role_needed=said.role, sqlstate=said.sqlstate, routine=said.routine
     )
 
 
-def _unreachable(error: ServerError) -> PyglueError:
-    prefix = f"{error.routine}: " if error.routine else ""
+def _unreachable(said: ServerMessage) -> PyglueError:
+    prefix = f"{said.routine}: " if said.routine else ""
     return DatabaseUnreachable(
-        f"{prefix}cannot reach the database: {error.line}",
-        sqlstate=error.sqlstate,
-        routine=error.routine,
+        f"{prefix}cannot reach the database: {said.line}",
+        sqlstate=said.sqlstate,
+        routine=said.routine,
     )
 
 
 def _explained(kind: type[DatabaseError], hint: str | None = None) -> Translation:
-    def build(error: ServerError) -> PyglueError:
-        message = f"{error.message} ({hint})" if hint else error.message
-        return kind(message, sqlstate=error.sqlstate, routine=error.routine)
+    def build(said: ServerMessage) -> PyglueError:
+        message = f"{said.message} ({hint})" if hint else said.message
+        return kind(message, sqlstate=said.sqlstate, routine=said.routine)
 
     return build
 
@@ -137,11 +137,11 @@ def _first_line(exc: DBAPIError) -> str:
     return lines[0] if lines else type(original).__name__
 
 
-def server_error(exc: DBAPIError, *, routine: str | None, role: str | None) -> ServerError:
+def server_message(exc: DBAPIError, *, routine: str | None, role: str | None) -> ServerMessage:
     """What the server said in `exc`, the failure of `routine` (callable by `role`)."""
     sqlstate = getattr(exc.orig, "sqlstate", None)
     diag = getattr(exc.orig, "diag", None)
-    return ServerError(
+    return ServerMessage(
         sqlstate=sqlstate if isinstance(sqlstate, str) else None,
         line=_first_line(exc),
         column=getattr(diag, "column_name", None),
@@ -155,16 +155,16 @@ def translate(
     exc: DBAPIError, *, routine: str | None = None, role: str | None = None
 ) -> PyglueError:
     """The pyglue error for a failed statement (of `routine`, granted to `role`)."""
-    error = server_error(exc, routine=routine, role=role)
-    if error.sqlstate is None:
+    said = server_message(exc, routine=routine, role=role)
+    if said.sqlstate is None:
         # no SQLSTATE: the driver never got an answer (refused, lost, timed out)
         if isinstance(exc, OperationalError):
-            return SQLSTATES[CONNECTION_FAILURE](error)
-        return DatabaseError(error.message, sqlstate=None, routine=routine)
-    found = SQLSTATES.get(error.sqlstate) or SQLSTATES.get(error.sqlstate[:2])
+            return SQLSTATES[CONNECTION_FAILURE](said)
+        return DatabaseError(said.message, sqlstate=None, routine=routine)
+    found = SQLSTATES.get(said.sqlstate) or SQLSTATES.get(said.sqlstate[:2])
     if found is None:
-        return DatabaseError(error.message, sqlstate=error.sqlstate, routine=routine)
-    return found(error)
+        return DatabaseError(said.message, sqlstate=said.sqlstate, routine=routine)
+    return found(said)
 
 
 @contextmanager
