@@ -195,9 +195,7 @@ def _check_reads(conn: psycopg.Connection[Any], engine: Engine, today: date) -> 
         for days in (1, 2, 30):
             got = normalize(stats.user_dashboard(engine, user_id, days))
             assert got == normalized(expected_dashboard(raw, user_id, days, today))
-            got_agents = [
-                normalize(r) for r in stats.agent_stats_summary(engine, user_id, days)
-            ]
+            got_agents = [normalize(r) for r in stats.agent_stats_summary(engine, user_id, days)]
             assert got_agents == [
                 normalized(r) for r in expected_agents(raw, names, user_id, days, today)
             ]

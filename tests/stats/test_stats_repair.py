@@ -253,9 +253,7 @@ def test_app_role_reads_but_cannot_repair(
         app = create_engine(head_url, connect_args={"options": f"-c role={role}"})
         try:
             assert stats.user_dashboard(app, USER).total == 0
-            assert (
-                len(stats.user_daily_stats(app, USER, date(2026, 1, 1), date(2026, 1, 3))) == 3
-            )
+            assert len(stats.user_daily_stats(app, USER, date(2026, 1, 1), date(2026, 1, 3))) == 3
             assert stats.agent_stats_summary(app, USER) == []
             with pytest.raises(PermissionDenied, match="agentdb_admin"):
                 stats.refresh_execution_stats(app, date(2026, 1, 1), date(2026, 1, 1))
