@@ -1,7 +1,8 @@
 """`pyglue ...`: install, status and the maintenance jobs, from a shell or a scheduler.
 
-Every command takes --database-url (default $DATABASE_URL). Bad input and
-unreachable databases get one line on stderr and exit code 2.
+Every command takes --database-url (default $DATABASE_URL). Every error (bad
+input, an unreachable database, what the server refused) is one line on stderr
+and exit code 2.
 """
 
 from __future__ import annotations
@@ -13,23 +14,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from pyglue import install
+from pyglue import install, maintenance, scheduling, stats, status
 from pyglue.dburl import create_engine_for
 from pyglue.errors import PyglueError
+from pyglue.routines import translate
 
 Handler = Callable[[argparse.Namespace, Engine], int]
 COMMANDS: dict[str, Handler] = {}
-
-
-def _human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
@@ -40,7 +33,7 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
     with engine.connect() as connection:
         print(f"database at revision {install.current_revision(connection)}")
     if args.schedule:
-        jobs = install.schedule_maintenance(engine)
+        jobs = scheduling.schedule_maintenance(engine)
         for job in jobs:
             print(f"scheduled {job.job_name} ({job.schedule}) as pg_cron job {job.jobid}")
         if not jobs:
@@ -49,28 +42,7 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def cmd_status(args: argparse.Namespace, engine: Engine) -> int:
-    state = install.status(engine)
-    print(f"PostgreSQL {state.server_version}")
-    print(f"revision: {state.current_revision or 'none'} (head {state.head_revision})")
-    print(f"pending revisions: {', '.join(state.pending) or 'none'}")
-    print(
-        f"pg_cron: {'preloaded' if state.pg_cron_available else 'not preloaded'}, "
-        f"{'installed' if state.pg_cron_installed else 'not installed'} in this database"
-    )
-    print(
-        "pg_stat_statements: "
-        f"{'available' if state.pg_stat_statements_available else 'not available'}, "
-        f"{'installed' if state.pg_stat_statements_installed else 'not installed'}"
-    )
-    print("tables:")
-    width = max((len(t.name) for t in state.tables), default=10)
-    for table in state.tables:
-        size = _human_bytes(table.total_bytes)
-        print(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}")
-    # -- monitoring: last runs, pg_cron jobs, top of perf_stats
-    from pyglue.monitoring.status import format_monitoring_status, monitoring_status
-
-    for line in format_monitoring_status(monitoring_status(engine)):
+    for line in status.format_status(status.status(engine)):
         print(line)
     return 0
 
@@ -111,9 +83,9 @@ def _positive_int(value: str) -> int:
 
 
 def cmd_maintain_memory(args: argparse.Namespace, engine: Engine) -> int:
-    from pyglue.maintenance import run_memory_maintenance
-
-    run = run_memory_maintenance(engine, batch_size=args.batch_size, dry_run=args.dry_run)
+    run = maintenance.run_memory_maintenance(
+        engine, batch_size=args.batch_size, dry_run=args.dry_run
+    )
     if run is None:
         print("this server is a standby: nothing to do (the primary runs the maintenance)")
         return 0
@@ -152,7 +124,10 @@ def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="record what would change, change nothing"
     )
     p_memory.add_argument(
-        "--batch-size", type=_positive_int, default=5000, help="rows per batch (default 5000)"
+        "--batch-size",
+        type=_positive_int,
+        default=maintenance.DEFAULT_BATCH_SIZE,
+        help=f"rows per batch (default {maintenance.DEFAULT_BATCH_SIZE})",
     )
 
 
@@ -161,17 +136,15 @@ def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 # --- pyglue stats check|verify|refresh ---
 def cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
-    from pyglue import dashboard
-
     if args.action == "check":
-        check = dashboard.check_execution_stats(engine, args.day)
+        check = stats.check_execution_stats(engine, args.day)
         print(
             f"{check.status}: {check.day}: {check.rows_checked} rows checked, "
             f"{check.rows_differing} differing, {check.rows_repaired} repaired (run {check.run_id})"
         )
         return 1 if check.status == "failed" else 0
     if args.action == "verify":
-        diffs = dashboard.verify_execution_stats(engine, args.date_from, args.date_to)
+        diffs = stats.verify_execution_stats(engine, args.date_from, args.date_to)
         for diff in diffs:
             print(
                 f"{diff.stats_table} user {diff.user_id} {diff.subject_id or '-'} {diff.day}: "
@@ -179,7 +152,7 @@ def cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
             )
         print(f"{len(diffs)} differing rows")
         return 1 if diffs else 0
-    for refresh in dashboard.refresh_execution_stats(engine, args.date_from, args.date_to):
+    for refresh in stats.refresh_execution_stats(engine, args.date_from, args.date_to):
         print(
             f"{refresh.stats_table}: {refresh.rows_deleted} rows deleted, "
             f"{refresh.rows_written} written"
@@ -229,7 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="schedule the maintenance jobs when pg_cron is present",
     )
-    sub.add_parser("status", parents=[common], help="revisions, server, extensions, table sizes")
+    sub.add_parser(
+        "status",
+        parents=[common],
+        help="server, revisions, extensions, tables, runs, jobs, top statements",
+    )
     from pyglue.bench.commands import add_parsers
 
     add_parsers(sub, common)
@@ -249,12 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             engine.dispose()
     except PyglueError as exc:
-        print(f"pyglue: {exc}", file=sys.stderr)
-        return 2
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        print(f"pyglue: cannot reach the database: {reason}", file=sys.stderr)
-        return 2
+        return _fail(exc)
+    except DBAPIError as exc:
+        # outside the wrappers (Alembic, status): the same table says what the server meant
+        return _fail(translate(exc))
+
+
+def _fail(error: PyglueError) -> int:
+    print(f"pyglue: {' '.join(str(error).splitlines())}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
-"""Install, upgrade and inspect agentdb in a database through Alembic."""
+"""agentdb's revisions in a database, through Alembic: upgrade, downgrade, stamp, check.
+
+Server status is `pyglue.status`; pg_cron scheduling is `pyglue.scheduling`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib.resources import as_file, files
 
 from alembic import command
@@ -124,75 +126,3 @@ def pending_revisions(connection: Connection) -> list[str]:
         if r.revision != current
     ]  # fmt: skip
     return list(reversed(pending))
-
-
-@dataclass(frozen=True)
-class TableSize:
-    name: str
-    rows: int
-    total_bytes: int
-
-
-@dataclass(frozen=True)
-class Status:
-    server_version: str
-    current_revision: str | None
-    head_revision: str
-    pending: list[str]
-    pg_cron_available: bool
-    pg_cron_installed: bool
-    pg_stat_statements_available: bool
-    pg_stat_statements_installed: bool
-    tables: list[TableSize]
-
-
-def status(engine: Engine) -> Status:
-    with engine.connect() as connection:
-        check_server(connection)
-        extensions = {
-            name: (installed is not None, preloaded)
-            for name, installed, preloaded in connection.execute(
-                text(
-                    "SELECT name, installed_version,"
-                    " name = ANY(string_to_array(current_setting('shared_preload_libraries'), ','))"
-                    " FROM pg_available_extensions"
-                    " WHERE name IN ('pg_cron', 'pg_stat_statements')"
-                )
-            )
-        }
-        tables = [
-            TableSize(name, int(rows), int(size))
-            for name, rows, size in connection.execute(
-                text(
-                    "SELECT c.relname, greatest(c.reltuples, 0)::bigint,"
-                    " pg_total_relation_size(c.oid)"
-                    " FROM pg_class c WHERE c.relkind IN ('r', 'p')"
-                    " AND c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
-                )
-            )
-        ]
-        return Status(
-            server_version=str(connection.execute(text("SHOW server_version")).scalar_one()),
-            current_revision=current_revision(connection),
-            head_revision=head_revision(),
-            pending=pending_revisions(connection),
-            pg_cron_available="pg_cron" in extensions and extensions["pg_cron"][1],
-            pg_cron_installed=extensions.get("pg_cron", (False, False))[0],
-            pg_stat_statements_available="pg_stat_statements" in extensions,
-            pg_stat_statements_installed=extensions.get("pg_stat_statements", (False, False))[0],
-            tables=tables,
-        )
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    job_name: str
-    schedule: str
-    jobid: int
-
-
-def schedule_maintenance(engine: Engine) -> list[ScheduledJob]:
-    """Create or update agentdb's pg_cron jobs; empty when pg_cron is not installed here."""
-    with engine.begin() as connection:
-        rows = connection.execute(text("SELECT * FROM agentdb.schedule_maintenance()"))
-        return [ScheduledJob(str(name), str(cron), int(jobid)) for name, cron, jobid in rows]

@@ -1,42 +1,36 @@
 """Typed wrappers over agentdb's maintenance routines, and pg_cron (un)scheduling.
 
-Every wrapper runs one routine in its own transaction (or, for the procedure,
-its own autocommit connection) and returns frozen dataclasses. A role lacking
-the privilege gets `PermissionDenied` naming the role to grant
-(`agentdb_admin`); bad input rejected by the database (SQLSTATE 22023)
-becomes `ConfigurationError`; a maintenance run that fails (and was recorded
-as failed) raises `MaintenanceError`.
+Each wrapper takes an Engine (its own transaction, committed) or a Connection
+or Session (the caller's transaction), except `run_memory_maintenance`: the
+procedure COMMITs between batches, so it needs an Engine to take an autocommit
+connection from. Results are frozen dataclasses. Errors come from
+`pyglue.routines`: a role lacking the privilege gets `PermissionDenied` naming
+`agentdb_admin`; a bad argument `InvalidArgument` naming it; a run that fails
+(and was recorded as failed) a `DatabaseError` (alias `MaintenanceError`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine
 
-from pyglue import install
-from pyglue.errors import ConfigurationError, PermissionDenied, PyglueError
-from pyglue.install import ScheduledJob
+from pyglue import arguments, scheduling
+from pyglue.errors import DatabaseError
+from pyglue.routines import ADMIN_ROLE, SyncBind, call, call_procedure
+from pyglue.scheduling import ScheduledJob
 
-ADMIN_ROLE = "agentdb_admin"
 MEMORY_JOB = "agentdb-memory-maintenance"
 DEFAULT_BATCH_SIZE = 5000
 
+# Kept for callers that catch it: every failure in the database is a DatabaseError.
+MaintenanceError = DatabaseError
+
 RunStatus = Literal["running", "succeeded", "failed", "skipped"]
-
-
-class MaintenanceError(PyglueError):
-    """A maintenance routine failed in the database; a run's failure is also in maintenance_runs."""
-
-    def __init__(self, message: str, *, sqlstate: str | None) -> None:
-        super().__init__(message)
-        self.sqlstate = sqlstate
 
 
 @dataclass(frozen=True)
@@ -110,36 +104,6 @@ class PolicyCleanup:
     complete: bool
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    state = getattr(exc.orig, "sqlstate", None)
-    return state if isinstance(state, str) else None
-
-
-def _message(exc: DBAPIError) -> str:
-    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-
-
-def _translate(exc: DBAPIError, routine: str) -> PyglueError | None:
-    """The pyglue error for a database error, or None to let it propagate as is."""
-    state = _sqlstate(exc)
-    if state == "42501":
-        return PermissionDenied(f"{routine}: {_message(exc)}", role_needed=ADMIN_ROLE)
-    if state == "22023":
-        return ConfigurationError(f"{routine}: {_message(exc)}")
-    return None
-
-
-@contextmanager
-def _translated(routine: str) -> Iterator[None]:
-    try:
-        yield
-    except DBAPIError as exc:
-        error = _translate(exc, routine)
-        if error is None:
-            raise
-        raise error from exc
-
-
 def _run_from_row(row: Any) -> MaintenanceRun:
     return MaintenanceRun(
         id=int(row.id),
@@ -155,12 +119,18 @@ def _run_from_row(row: Any) -> MaintenanceRun:
 _RUN_COLUMNS = "id, job_name, started_at, finished_at, status, counts, error"
 
 
-def get_run(connection: Connection, run_id: int) -> MaintenanceRun:
+def get_run(bind: SyncBind, run_id: int) -> MaintenanceRun:
     """One maintenance_runs row by id."""
-    row = connection.execute(
-        text(f"SELECT {_RUN_COLUMNS} FROM agentdb.maintenance_runs WHERE id = :id"), {"id": run_id}
-    ).one()
-    return _run_from_row(row)
+    rows = call(
+        bind,
+        f"SELECT {_RUN_COLUMNS} FROM agentdb.maintenance_runs WHERE id = :id",
+        {"id": arguments.integer("run_id", run_id, minimum=1, maximum=arguments.INT8_MAX)},
+        routine="agentdb.maintenance_runs",
+        role=ADMIN_ROLE,
+    )
+    if not rows:
+        raise arguments.refuse("run_id", "the id of a row of agentdb.maintenance_runs", run_id)
+    return _run_from_row(rows[0])
 
 
 def run_memory_maintenance(
@@ -169,38 +139,32 @@ def run_memory_maintenance(
     """CALL agentdb.run_memory_maintenance (autocommit); its run row, or None on a standby.
 
     A concurrent run makes this one 'skipped' (returned, not raised). A failure
-    is recorded as 'failed' by the procedure and raised as MaintenanceError;
+    is recorded as 'failed' by the procedure and raised as a DatabaseError;
     the connection is then discarded, not returned to the pool.
     """
-    routine = "agentdb.run_memory_maintenance"
-    with engine.connect() as connection:
-        # the procedure COMMITs between batches: it cannot run inside a transaction block
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            run_id = connection.execute(
-                text("CALL agentdb.run_memory_maintenance(:batch_size, :dry_run, NULL)"),
-                {"batch_size": batch_size, "dry_run": dry_run},
-            ).scalar_one()
-        except DBAPIError as exc:
-            connection.invalidate()
-            error = _translate(exc, routine)
-            if error is None:
-                error = MaintenanceError(f"{routine}: {_message(exc)}", sqlstate=_sqlstate(exc))
-            raise error from exc
-        if run_id is None:
-            return None
-        return get_run(connection, int(run_id))
+    rows = call_procedure(
+        engine,
+        "CALL agentdb.run_memory_maintenance(:batch_size, :dry_run, NULL)",
+        {
+            "batch_size": arguments.integer("batch_size", batch_size),
+            "dry_run": arguments.flag("dry_run", dry_run),
+        },
+        routine="agentdb.run_memory_maintenance",
+        role=ADMIN_ROLE,
+    )
+    run_id = rows[0][0] if rows else None
+    return None if run_id is None else get_run(engine, int(run_id))
 
 
-def preview_memory_cleanup(engine: Engine) -> list[CleanupPreview]:
+def preview_memory_cleanup(bind: SyncBind) -> list[CleanupPreview]:
     """What each enabled memory policy would delete now; changes nothing."""
-    with _translated("agentdb.preview_memory_cleanup"), engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT policy_name, memory_type, importance, age_basis, max_age, cutoff,"
-                " rows_to_delete, approx_bytes FROM agentdb.preview_memory_cleanup()"
-            )
-        ).all()
+    rows = call(
+        bind,
+        "SELECT policy_name, memory_type, importance, age_basis, max_age, cutoff,"
+        " rows_to_delete, approx_bytes FROM agentdb.preview_memory_cleanup()",
+        routine="agentdb.preview_memory_cleanup",
+        role=ADMIN_ROLE,
+    )
     return [
         CleanupPreview(
             policy_name=row.policy_name,
@@ -216,36 +180,47 @@ def preview_memory_cleanup(engine: Engine) -> list[CleanupPreview]:
     ]
 
 
-def preview_memory_consolidation(engine: Engine, agent_id: uuid.UUID | None = None) -> int:
+def preview_memory_consolidation(bind: SyncBind, agent_id: uuid.UUID | None = None) -> int:
     """How many memories consolidate_memories would promote now."""
-    with _translated("agentdb.preview_memory_consolidation"), engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT agentdb.preview_memory_consolidation(:agent_id)"), {"agent_id": agent_id}
-        ).scalar_one()
-    return int(count)
+    rows = call(
+        bind,
+        "SELECT agentdb.preview_memory_consolidation(:agent_id)",
+        {"agent_id": arguments.optional_identifier("agent_id", agent_id)},
+        routine="agentdb.preview_memory_consolidation",
+        role=ADMIN_ROLE,
+    )
+    return int(rows[0][0])
 
 
-def consolidate_memories(engine: Engine, agent_id: uuid.UUID | None = None) -> int:
+def consolidate_memories(bind: SyncBind, agent_id: uuid.UUID | None = None) -> int:
     """Promote frequently recalled short-term memories (one agent, or all); the number promoted."""
-    with _translated("agentdb.consolidate_memories"), engine.begin() as connection:
-        count = connection.execute(
-            text("SELECT agentdb.consolidate_memories(:agent_id)"), {"agent_id": agent_id}
-        ).scalar_one()
-    return int(count)
+    rows = call(
+        bind,
+        "SELECT agentdb.consolidate_memories(:agent_id)",
+        {"agent_id": arguments.optional_identifier("agent_id", agent_id)},
+        routine="agentdb.consolidate_memories",
+        role=ADMIN_ROLE,
+        commit=True,
+    )
+    return int(rows[0][0])
 
 
 def cleanup_expired_memories(
-    engine: Engine, *, batch_size: int = DEFAULT_BATCH_SIZE, max_batches: int | None = None
+    bind: SyncBind, *, batch_size: int = DEFAULT_BATCH_SIZE, max_batches: int | None = None
 ) -> list[PolicyCleanup]:
     """Delete expired memories in ONE transaction (for a large backlog: run_memory_maintenance)."""
-    with _translated("agentdb.cleanup_expired_memories"), engine.begin() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT policy_name, rows_deleted, batches, complete"
-                " FROM agentdb.cleanup_expired_memories(:batch_size, :max_batches)"
-            ),
-            {"batch_size": batch_size, "max_batches": max_batches},
-        ).all()
+    rows = call(
+        bind,
+        "SELECT policy_name, rows_deleted, batches, complete"
+        " FROM agentdb.cleanup_expired_memories(:batch_size, :max_batches)",
+        {
+            "batch_size": arguments.integer("batch_size", batch_size),
+            "max_batches": arguments.optional_integer("max_batches", max_batches),
+        },
+        routine="agentdb.cleanup_expired_memories",
+        role=ADMIN_ROLE,
+        commit=True,
+    )
     return [
         PolicyCleanup(row.policy_name, int(row.rows_deleted), int(row.batches), bool(row.complete))
         for row in rows
@@ -253,31 +228,29 @@ def cleanup_expired_memories(
 
 
 def last_runs(
-    engine: Engine, limit: int = 20, *, job_name: str | None = None
+    bind: SyncBind, limit: int = 20, *, job_name: str | None = None
 ) -> list[MaintenanceRun]:
     """The newest maintenance runs (of one job, or of all), newest first."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ConfigurationError(f"limit must be a positive integer, not {limit!r}")
-    with _translated("agentdb.maintenance_runs"), engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                f"SELECT {_RUN_COLUMNS} FROM agentdb.maintenance_runs"
-                " WHERE CAST(:job_name AS text) IS NULL OR job_name = :job_name"
-                " ORDER BY started_at DESC, id DESC LIMIT :limit"
-            ),
-            {"job_name": job_name, "limit": limit},
-        ).all()
+    rows = call(
+        bind,
+        f"SELECT {_RUN_COLUMNS} FROM agentdb.maintenance_runs"
+        " WHERE CAST(:job_name AS text) IS NULL OR job_name = :job_name"
+        " ORDER BY started_at DESC, id DESC LIMIT :limit",
+        {
+            "job_name": arguments.optional_text("job_name", job_name),
+            "limit": arguments.integer("limit", limit, minimum=1),
+        },
+        routine="agentdb.maintenance_runs",
+        role=ADMIN_ROLE,
+    )
     return [_run_from_row(row) for row in rows]
 
 
-def schedule(engine: Engine) -> list[ScheduledJob]:
+def schedule(bind: SyncBind) -> list[ScheduledJob]:
     """Create or update every agentdb job in pg_cron; [] when pg_cron is not installed here."""
-    with _translated("agentdb.schedule_maintenance"):
-        return install.schedule_maintenance(engine)
+    return scheduling.schedule_maintenance(bind)
 
 
-def unschedule(engine: Engine) -> list[str]:
+def unschedule(bind: SyncBind) -> list[str]:
     """Remove agentdb's jobs from pg_cron; the names removed ([] without pg_cron)."""
-    with _translated("agentdb.unschedule_maintenance"), engine.begin() as connection:
-        names = connection.execute(text("SELECT agentdb.unschedule_maintenance()")).scalars().all()
-    return [str(name) for name in names]
+    return scheduling.unschedule_maintenance(bind)

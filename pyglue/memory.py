@@ -6,6 +6,8 @@ app can edit them, delete them or pass them to code that already takes
 `AgentMemory`, without a second query. Their `access_count` and
 `last_accessed_at` are set to the values `agentdb.touch_memories` returned,
 as committed state: the objects are not dirty and no extra SELECT runs.
+A bad argument raises InvalidArgument (a ValueError) naming it, before any
+statement; a failure in the database, the pyglue error of `pyglue.routines`.
 """
 
 from __future__ import annotations
@@ -13,31 +15,34 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from pyglue import arguments
+from pyglue.errors import InvalidArgument
 from pyglue.models import MEMORY_TYPES, AgentMemory
+from pyglue.routines import APP_ROLE, call, translated
 
 MAX_RECALL = 1000
 
-_TOUCH = text(
-    "SELECT id, access_count, last_accessed_at FROM agentdb.touch_memories(CAST(:ids AS uuid[]))"
-)
 
-
-def _check_arguments(types: Sequence[str] | None, limit: int) -> list[str] | None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RECALL:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_RECALL}, not {limit!r}")
+def _chosen_types(types: Sequence[str] | None) -> list[str] | None:
     if types is None:
         return None
     if isinstance(types, str):
-        raise ValueError(f"types must be a list of memory types, not the string {types!r}")
-    chosen = list(types)
-    unknown = sorted(set(chosen) - set(MEMORY_TYPES))
+        raise InvalidArgument(
+            f"types must be a list of memory types, not the string {types!r}", parameter="types"
+        )
+    try:
+        chosen = list(types)
+    except TypeError:
+        raise arguments.refuse("types", "a list of memory types", types) from None
+    unknown = sorted({str(value) for value in chosen if value not in MEMORY_TYPES})
     if unknown:
-        raise ValueError(
-            f"types must be drawn from {', '.join(MEMORY_TYPES)}; unknown: {', '.join(unknown)}"
+        raise InvalidArgument(
+            f"types must be drawn from {', '.join(MEMORY_TYPES)}; unknown: {', '.join(unknown)}",
+            parameter="types",
         )
     return chosen
 
@@ -57,21 +62,33 @@ def recall(
     the access is recorded when the caller commits, and rolled back with it.
     `types=[]` selects nothing and touches nothing.
     """
-    chosen = _check_arguments(types, limit)
+    agent = arguments.identifier("agent_id", agent_id)
+    arguments.optional_text("session_id", session_id)
+    limit = arguments.integer(
+        "limit", limit, minimum=1, maximum=MAX_RECALL, expected=f"an integer from 1 to {MAX_RECALL}"
+    )
+    chosen = _chosen_types(types)
     if chosen == []:
         return []
-    query = select(AgentMemory).where(AgentMemory.agent_id == agent_id)
+    query = select(AgentMemory).where(AgentMemory.agent_id == agent)
     if session_id is not None:
         query = query.where(AgentMemory.session_id == session_id)
     if chosen is not None:
         query = query.where(AgentMemory.type.in_(chosen))
     query = query.order_by(AgentMemory.created_at.desc(), AgentMemory.id.desc()).limit(limit)
-    memories = list(session.scalars(query))
+    with translated(routine="agent_memories", role=None):
+        memories = list(session.scalars(query))
     if not memories:
         return []
-    touched = {
-        row.id: row for row in session.execute(_TOUCH, {"ids": [memory.id for memory in memories]})
-    }
+    rows = call(
+        session,
+        "SELECT id, access_count, last_accessed_at"
+        " FROM agentdb.touch_memories(CAST(:ids AS uuid[]))",
+        {"ids": [memory.id for memory in memories]},
+        routine="agentdb.touch_memories",
+        role=APP_ROLE,
+    )
+    touched = {row.id: row for row in rows}
     for memory in memories:
         row = touched.get(memory.id)
         # absent: deleted by a concurrent cleanup after the SELECT; keep what was read

@@ -80,7 +80,7 @@ def agent_document(session: Session, agent_id: uuid.UUID) -> dict[str, Any] | No
 
 def dashboard_stats(session: Session, user_id: uuid.UUID, days: int) -> dict[str, Any]:
     """pyglue.dashboard.user_dashboard (agentdb.user_dashboard) on the session's connection."""
-    row = need("dashboard", "user_dashboard")(session.connection(), user_id, days)
+    row = need("stats", "user_dashboard")(session.connection(), user_id, days)
     return {"total": row.total, "succeeded": row.succeeded, "avg_duration_ms": row.avg_duration_ms}
 
 

@@ -284,7 +284,7 @@ MIX: dict[str, MixEntry] = {
 # what each head operation needs: pyglue helpers and agentdb routines
 HEAD_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "dashboard": (
-        ("dashboard.user_dashboard", "queries.get_dashboard_executions_optimized"),
+        ("stats.user_dashboard", "queries.get_dashboard_executions_optimized"),
         ("user_dashboard",),
     ),
     "history": (("queries.get_workflow_execution_history", "queries.cursor_of"), ()),

@@ -83,7 +83,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "dashboard", "dashboard stats, heaviest user, 30 days", "5000 → 100 ms", 100.0, p95(1),
         lambda s, c: baseline.dashboard_stats(s, c.dashboard_user_id, c.dashboard_since),
         lambda s, c: head.dashboard_stats(s, c.dashboard_user_id, c.dashboard_days),
-        helpers=("dashboard.user_dashboard",),
+        helpers=("stats.user_dashboard",),
         routines=("user_dashboard",),
     ),
     Scenario(

@@ -14,10 +14,10 @@ from pyglue.monitoring.instrument import (
     instrumentation_for,
     uninstrument,
 )
+from pyglue.monitoring.performance import PerformanceStats, performance_stats
 from pyglue.monitoring.pool import PoolStatus, pool_status
 from pyglue.monitoring.prometheus import prometheus_collector
-from pyglue.monitoring.report import PerformanceStats, performance_stats
-from pyglue.monitoring.shapes import normalize
+from pyglue.monitoring.statement_shapes import normalize
 from pyglue.monitoring.stats import ShapeSummary, Summary
 
 __all__ = [

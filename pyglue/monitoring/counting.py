@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event
 
 from pyglue.monitoring._engines import sync_target
-from pyglue.monitoring.shapes import normalize
+from pyglue.monitoring.statement_shapes import normalize
 
 
 @dataclass

@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-
-from pyglue.errors import PermissionDenied
-from pyglue.monitoring._engines import sync_engine
 from pyglue.monitoring.stats import check_limit
+from pyglue.routines import ADMIN_ROLE, APP_ROLE, SyncBind, call
 
 
 @dataclass(frozen=True)
@@ -52,29 +47,21 @@ class RelationHealth:
     unused: bool | None
 
 
-def _permission(exc: DBAPIError, routine: str, role: str) -> None:
-    if getattr(exc.orig, "sqlstate", None) == "42501":
-        raise PermissionDenied(f"cannot run {routine}", role_needed=role) from exc
-
-
-def perf_stats(engine: Any, limit: int = 20) -> list[StatementStat]:
+def perf_stats(bind: SyncBind, limit: int = 20) -> list[StatementStat]:
     """agentdb.perf_stats(limit): [] when pg_stat_statements is missing (the server says why)."""
-    check_limit(limit)
-    try:
-        with sync_engine(engine).connect() as conn:
-            rows = conn.execute(text("SELECT * FROM agentdb.perf_stats(:limit)"), {"limit": limit})
-            return [StatementStat(*row) for row in rows]
-    except DBAPIError as exc:
-        _permission(exc, "agentdb.perf_stats()", "agentdb_admin")
-        raise
+    rows = call(
+        bind,
+        "SELECT * FROM agentdb.perf_stats(:limit)",
+        {"limit": check_limit(limit)},
+        routine="agentdb.perf_stats",
+        role=ADMIN_ROLE,
+    )
+    return [StatementStat(*row) for row in rows]
 
 
-def table_health(engine: Any) -> list[RelationHealth]:
+def table_health(bind: SyncBind) -> list[RelationHealth]:
     """agentdb.table_health(): every user table followed by its indexes."""
-    try:
-        with sync_engine(engine).connect() as conn:
-            rows = conn.execute(text("SELECT * FROM agentdb.table_health()"))
-            return [RelationHealth(*row) for row in rows]
-    except DBAPIError as exc:
-        _permission(exc, "agentdb.table_health()", "agentdb_app")
-        raise
+    rows = call(
+        bind, "SELECT * FROM agentdb.table_health()", routine="agentdb.table_health", role=APP_ROLE
+    )
+    return [RelationHealth(*row) for row in rows]

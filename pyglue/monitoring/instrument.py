@@ -40,7 +40,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from pyglue.errors import ConfigurationError
 from pyglue.monitoring._engines import sync_engine
-from pyglue.monitoring.shapes import ShapeCache, truncate
+from pyglue.monitoring.statement_shapes import ShapeCache, truncate
 from pyglue.monitoring.stats import DEFAULT_MAX_SHAPES, RollingStats, Summary
 
 logger = logging.getLogger("pyglue.monitoring")

@@ -19,11 +19,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from pyglue import arguments
+
 Window = Literal["1h", "24h"]
 WINDOWS: tuple[Window, ...] = ("1h", "24h")
 BINS_PER_DOUBLING = 8
 MIN_MS = 2.0**-10  # about 1 microsecond: everything faster shares the lowest bin
 DEFAULT_MAX_SHAPES = 500
+MAX_LIMIT = 1000
 
 
 def bin_of(ms: float) -> int:
@@ -191,15 +194,11 @@ def summarize(buckets: Iterable[Bucket]) -> Summary:
 
 
 def check_window(window: str) -> Window:
-    if window not in WINDOWS:
-        raise ValueError(f"window must be one of {', '.join(WINDOWS)}, not {window!r}")
-    return window
+    return arguments.choice("window", window, WINDOWS)
 
 
 def check_limit(limit: int, name: str = "limit") -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise ValueError(f"{name} must be an integer between 1 and 1000, not {limit!r}")
-    return limit
+    return arguments.integer(name, limit, minimum=1, maximum=MAX_LIMIT)
 
 
 class RollingStats:

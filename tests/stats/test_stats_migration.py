@@ -20,7 +20,7 @@ from stats_expected import (
     utc_today,
 )
 
-from pyglue import dashboard, install
+from pyglue import install, stats
 from pyglue.models import Base
 
 REVISION = "0007"
@@ -72,7 +72,7 @@ def test_upgrade_backfills_history_exactly_and_downgrade_round_trips(baseline_ur
             users = _seed_history(conn, today)
         install.upgrade(engine, REVISION)
         first, last = today - timedelta(days=130), today
-        assert dashboard.verify_execution_stats(engine, first, last) == []
+        assert stats.verify_execution_stats(engine, first, last) == []
         with psycopg.connect(dsn(baseline_url), autocommit=True) as conn:
             raw = raw_executions(conn)
             months = conn.execute(
@@ -81,7 +81,7 @@ def test_upgrade_backfills_history_exactly_and_downgrade_round_trips(baseline_ur
             assert months is not None
             assert months[0] >= 4
         for user_id in users:
-            got = [normalize(r) for r in dashboard.user_daily_stats(engine, user_id, first, last)]
+            got = [normalize(r) for r in stats.user_daily_stats(engine, user_id, first, last)]
             assert got == [normalized(r) for r in expected_daily(raw, user_id, first, last)]
 
         install.downgrade(engine, "0004")
@@ -95,7 +95,7 @@ def test_upgrade_backfills_history_exactly_and_downgrade_round_trips(baseline_ur
             ).fetchone()
             assert left == (0, 0, 0, 0)
         install.upgrade(engine, REVISION)
-        assert dashboard.verify_execution_stats(engine, first, last) == []
+        assert stats.verify_execution_stats(engine, first, last) == []
     finally:
         engine.dispose()
 

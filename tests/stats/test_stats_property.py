@@ -34,7 +34,7 @@ from stats_expected import (
     utc_today,
 )
 
-from pyglue import dashboard
+from pyglue import stats
 
 STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 # just after midnight, midday, the last microsecond of the day
@@ -193,22 +193,20 @@ def _check_reads(conn: psycopg.Connection[Any], engine: Engine, today: date) -> 
     names = {agent_id: f"agent {i}" for i, (agent_id, _) in enumerate(AGENTS)}
     for user_id in USERS:
         for days in (1, 2, 30):
-            got = normalize(dashboard.user_dashboard(engine, user_id, days))
+            got = normalize(stats.user_dashboard(engine, user_id, days))
             assert got == normalized(expected_dashboard(raw, user_id, days, today))
-            got_agents = [
-                normalize(r) for r in dashboard.agent_stats_summary(engine, user_id, days)
-            ]
+            got_agents = [normalize(r) for r in stats.agent_stats_summary(engine, user_id, days)]
             assert got_agents == [
                 normalized(r) for r in expected_agents(raw, names, user_id, days, today)
             ]
         date_from, date_to = today - timedelta(days=4), today + timedelta(days=1)
         got_daily = [
-            normalize(r) for r in dashboard.user_daily_stats(engine, user_id, date_from, date_to)
+            normalize(r) for r in stats.user_daily_stats(engine, user_id, date_from, date_to)
         ]
         assert got_daily == [
             normalized(r) for r in expected_daily(raw, user_id, date_from, date_to)
         ]
-    assert dashboard.verify_execution_stats(engine, today - timedelta(days=10), today) == []
+    assert stats.verify_execution_stats(engine, today - timedelta(days=10), today) == []
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from stats_expected import dsn, utc_today
 
-from pyglue import dashboard
+from pyglue import stats
 from pyglue.errors import ConfigurationError, PermissionDenied
 
 USER = uuid.UUID(int=1)
@@ -81,7 +81,7 @@ def test_refresh_rebuilds_what_triggers_missed_and_is_idempotent(
     _set_triggers(conn, enabled=False)  # e.g. a bulk load with triggers off
     _history(conn, day)
     _set_triggers(conn, enabled=True)
-    diffs = dashboard.verify_execution_stats(engine, day, day)
+    diffs = stats.verify_execution_stats(engine, day, day)
     assert [(d.stats_table, d.subject_id) for d in diffs] == [
         ("agent_execution_stats", AGENT),
         ("user_execution_stats", None),
@@ -94,14 +94,14 @@ def test_refresh_rebuilds_what_triggers_missed_and_is_idempotent(
         "max_duration_ms": 105, "avg_duration_ms": 103, "total_tokens": 60,
         "total_llm_calls": 6, "total_cost": 1.5,
     }  # fmt: skip
-    first = dashboard.refresh_execution_stats(engine, day - timedelta(days=1), day)
+    first = stats.refresh_execution_stats(engine, day - timedelta(days=1), day)
     assert [(r.stats_table, r.rows_deleted, r.rows_written) for r in first] == [
         ("agent_execution_stats", 0, 1),
         ("user_execution_stats", 0, 1),
         ("workflow_execution_stats", 0, 1),
     ]
-    assert dashboard.verify_execution_stats(engine, day, day) == []
-    again = dashboard.refresh_execution_stats(engine, day - timedelta(days=1), day)
+    assert stats.verify_execution_stats(engine, day, day) == []
+    again = stats.refresh_execution_stats(engine, day - timedelta(days=1), day)
     assert [(r.rows_deleted, r.rows_written) for r in again] == [(0, 0)] * 3
 
 
@@ -111,17 +111,17 @@ def test_verify_reports_a_corrupted_row_and_refresh_repairs_it(
     conn, engine = db
     day = utc_today(conn)
     _history(conn, day)
-    assert dashboard.verify_execution_stats(engine, day, day) == []
+    assert stats.verify_execution_stats(engine, day, day) == []
     conn.execute("UPDATE user_execution_stats SET success_count = 99, total_cost = 0")
-    diffs = dashboard.verify_execution_stats(engine, day, day)
+    diffs = stats.verify_execution_stats(engine, day, day)
     assert len(diffs) == 1
     assert (diffs[0].stats_table, diffs[0].user_id, diffs[0].day) == (
         "user_execution_stats", USER, day,
     )  # fmt: skip
     assert (diffs[0].stored["success_count"], diffs[0].expected["success_count"]) == (99, 2)
-    result = dashboard.refresh_execution_stats(engine, day, day)
+    result = stats.refresh_execution_stats(engine, day, day)
     assert [r.rows_written for r in result] == [0, 1, 0]
-    assert dashboard.verify_execution_stats(engine, day, day) == []
+    assert stats.verify_execution_stats(engine, day, day) == []
 
 
 def test_refresh_reflects_only_surviving_raw_rows(
@@ -131,14 +131,14 @@ def test_refresh_reflects_only_surviving_raw_rows(
     day = utc_today(conn) - timedelta(days=400)
     _history(conn, day)
     conn.execute("DELETE FROM agent_executions")  # retention
-    assert dashboard.user_daily_stats(engine, USER, day, day)[0].total == 6  # history kept
-    result = dashboard.refresh_execution_stats(engine, day, day)
+    assert stats.user_daily_stats(engine, USER, day, day)[0].total == 6  # history kept
+    result = stats.refresh_execution_stats(engine, day, day)
     assert [(r.stats_table, r.rows_deleted) for r in result] == [
         ("agent_execution_stats", 1),
         ("user_execution_stats", 1),
         ("workflow_execution_stats", 0),
     ]
-    assert dashboard.user_daily_stats(engine, USER, day, day)[0].total == 0
+    assert stats.user_daily_stats(engine, USER, day, day)[0].total == 0
 
 
 def test_nightly_check_repairs_yesterday_and_logs(
@@ -147,15 +147,15 @@ def test_nightly_check_repairs_yesterday_and_logs(
     conn, engine = db
     yesterday = utc_today(conn) - timedelta(days=1)
     _history(conn, yesterday)
-    clean = dashboard.check_execution_stats(engine)
+    clean = stats.check_execution_stats(engine)
     assert (clean.status, clean.day, clean.rows_checked, clean.rows_differing,
             clean.rows_repaired) == ("succeeded", yesterday, 3, 0, 0)  # fmt: skip
     conn.execute("UPDATE agent_execution_stats SET execution_count = execution_count + 5")
     conn.execute("DELETE FROM workflow_execution_stats")
-    repaired = dashboard.check_execution_stats(engine, yesterday)
+    repaired = stats.check_execution_stats(engine, yesterday)
     assert (repaired.status, repaired.rows_checked, repaired.rows_differing,
             repaired.rows_repaired) == ("succeeded", 2, 2, 2)  # fmt: skip
-    assert dashboard.verify_execution_stats(engine, yesterday, yesterday) == []
+    assert stats.verify_execution_stats(engine, yesterday, yesterday) == []
     runs = conn.execute(
         "SELECT job_name, status, counts FROM agentdb.maintenance_runs ORDER BY id"
     ).fetchall()
@@ -176,7 +176,7 @@ def test_a_second_concurrent_check_is_skipped(
     holder = psycopg.connect(dsn(head_url))
     try:
         holder.execute("SELECT pg_advisory_xact_lock(hashtext('agentdb-execution-stats-check'))")
-        result = dashboard.check_execution_stats(engine)
+        result = stats.check_execution_stats(engine)
     finally:
         holder.rollback()
         holder.close()
@@ -236,11 +236,11 @@ def test_bad_input_to_repair_routines_and_wrappers(
         with pytest.raises(psycopg.errors.InvalidParameterValue, match=r"^p_from \(2026-02-02\)"):
             conn.execute(f"SELECT * FROM agentdb.{function}('2026-02-02', '2026-02-01')")
     with pytest.raises(ConfigurationError, match="p_days must be between 1 and 3660, got 0"):
-        dashboard.user_dashboard(engine, USER, 0)
+        stats.user_dashboard(engine, USER, 0)
     with pytest.raises(ConfigurationError, match=r"p_from \(2026-02-02\) must not be after"):
-        dashboard.user_daily_stats(engine, USER, date(2026, 2, 2), date(2026, 2, 1))
+        stats.user_daily_stats(engine, USER, date(2026, 2, 2), date(2026, 2, 1))
     with pytest.raises(ConfigurationError, match="p_days must be between 1 and 3660, got 3661"):
-        dashboard.agent_stats_summary(engine, USER, 3661)
+        stats.agent_stats_summary(engine, USER, 3661)
 
 
 def test_app_role_reads_but_cannot_repair(
@@ -252,15 +252,13 @@ def test_app_role_reads_but_cannot_repair(
     try:
         app = create_engine(head_url, connect_args={"options": f"-c role={role}"})
         try:
-            assert dashboard.user_dashboard(app, USER).total == 0
-            assert (
-                len(dashboard.user_daily_stats(app, USER, date(2026, 1, 1), date(2026, 1, 3))) == 3
-            )
-            assert dashboard.agent_stats_summary(app, USER) == []
+            assert stats.user_dashboard(app, USER).total == 0
+            assert len(stats.user_daily_stats(app, USER, date(2026, 1, 1), date(2026, 1, 3))) == 3
+            assert stats.agent_stats_summary(app, USER) == []
             with pytest.raises(PermissionDenied, match="agentdb_admin"):
-                dashboard.refresh_execution_stats(app, date(2026, 1, 1), date(2026, 1, 1))
+                stats.refresh_execution_stats(app, date(2026, 1, 1), date(2026, 1, 1))
             with pytest.raises(PermissionDenied, match="agentdb_admin"):
-                dashboard.check_execution_stats(app)
+                stats.check_execution_stats(app)
         finally:
             app.dispose()
     finally:
@@ -280,9 +278,9 @@ def test_reads_do_not_depend_on_the_session_time_zone(
         try:
             results.append(
                 (
-                    dashboard.user_dashboard(engine, USER, 1),
-                    dashboard.user_daily_stats(engine, USER, today - timedelta(days=2), today),
-                    dashboard.agent_stats_summary(engine, USER, 1),
+                    stats.user_dashboard(engine, USER, 1),
+                    stats.user_daily_stats(engine, USER, today - timedelta(days=2), today),
+                    stats.agent_stats_summary(engine, USER, 1),
                 )
             )
         finally:
@@ -374,8 +372,8 @@ def test_concurrent_refresh_and_writes_stay_exact(
     writer = threading.Thread(target=write)
     writer.start()
     for _ in range(10):
-        dashboard.refresh_execution_stats(engine, today, today)
+        stats.refresh_execution_stats(engine, today, today)
     writer.join()
     assert errors == []
-    assert dashboard.verify_execution_stats(engine, today, today) == []
-    assert dashboard.user_dashboard(engine, USER, 1).total == 100
+    assert stats.verify_execution_stats(engine, today, today) == []
+    assert stats.user_dashboard(engine, USER, 1).total == 100

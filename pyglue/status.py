@@ -1,0 +1,260 @@
+"""`pyglue status`: server, revision, extensions, tables, maintenance runs, jobs, top statements.
+
+The activity parts (maintenance runs, pg_cron jobs, top statements) are read
+each in its own savepoint: one that is missing or not permitted becomes a note
+and does not hide the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, text
+
+from pyglue import install
+from pyglue.errors import DatabaseError
+from pyglue.monitoring.statement_shapes import normalize, truncate
+from pyglue.routines import ADMIN_ROLE, call
+
+_Line = TypeVar("_Line")
+
+
+@dataclass(frozen=True)
+class TableSize:
+    name: str
+    rows: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class RunLine:
+    job_name: str
+    status: str
+    started_at: datetime
+    seconds: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class CronLine:
+    jobname: str
+    schedule: str
+    active: bool
+    last_status: str | None
+    last_start: datetime | None
+
+
+@dataclass(frozen=True)
+class TopLine:
+    calls: int
+    total_ms: float
+    mean_ms: float
+    query: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `pyglue status` shows; a `*_note` explains an empty or missing part."""
+
+    server_version: str
+    current_revision: str | None
+    head_revision: str
+    pending: list[str]
+    pg_cron_available: bool
+    pg_cron_installed: bool
+    pg_stat_statements_available: bool
+    pg_stat_statements_installed: bool
+    tables: list[TableSize]
+    runs: list[RunLine]
+    runs_note: str | None
+    cron_jobs: list[CronLine]
+    cron_note: str | None
+    top: list[TopLine]
+    top_note: str | None
+
+
+def _extensions(conn: Connection) -> dict[str, tuple[bool, bool]]:
+    """pg_cron and pg_stat_statements, when available: (installed here, preloaded)."""
+    rows = conn.execute(
+        text(
+            "SELECT name, installed_version IS NOT NULL,"
+            " name = ANY(string_to_array(current_setting('shared_preload_libraries'), ','))"
+            " FROM pg_available_extensions"
+            " WHERE name IN ('pg_cron', 'pg_stat_statements')"
+        )
+    )
+    return {name: (bool(installed), bool(preloaded)) for name, installed, preloaded in rows}
+
+
+def _tables(conn: Connection) -> list[TableSize]:
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid)"
+            " FROM pg_class c WHERE c.relkind IN ('r', 'p')"
+            " AND c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
+        )
+    )
+    return [TableSize(name, int(count), int(size)) for name, count, size in rows]
+
+
+def _attempt(
+    conn: Connection, read: Callable[[Connection], list[_Line]]
+) -> tuple[list[_Line], str | None]:
+    try:
+        with conn.begin_nested():
+            return read(conn), None
+    except DatabaseError as exc:
+        return [], str(exc)
+
+
+def _runs(conn: Connection) -> list[RunLine]:
+    rows = call(
+        conn,
+        "SELECT job_name, status, started_at,"
+        " extract(epoch FROM finished_at - started_at)::float8, error"
+        " FROM agentdb.maintenance_runs ORDER BY started_at DESC, id DESC LIMIT 10",
+        routine="agentdb.maintenance_runs",
+        role=ADMIN_ROLE,
+    )
+    return [RunLine(*row) for row in rows]
+
+
+def _cron(conn: Connection) -> list[CronLine]:
+    rows = call(
+        conn,
+        "SELECT j.jobname, j.schedule, j.active, d.status, d.start_time"
+        " FROM cron.job j LEFT JOIN LATERAL ("
+        "   SELECT r.status, r.start_time FROM cron.job_run_details r"
+        "   WHERE r.jobid = j.jobid ORDER BY r.start_time DESC NULLS LAST LIMIT 1) d ON true"
+        " WHERE j.database = current_database() ORDER BY j.jobname",
+        routine="cron.job",
+        role=None,
+    )
+    return [CronLine(*row) for row in rows]
+
+
+def _top(conn: Connection) -> list[TopLine]:
+    rows = call(
+        conn,
+        "SELECT calls, total_exec_ms, mean_exec_ms, query FROM agentdb.perf_stats(5)",
+        routine="agentdb.perf_stats",
+        role=ADMIN_ROLE,
+    )
+    return [TopLine(int(c), float(t), float(m), q) for c, t, m, q in rows]
+
+
+def status(engine: Engine) -> Status:
+    """Everything `pyglue status` shows, read in one transaction that changes nothing."""
+    with engine.connect() as conn:
+        install.check_server(conn)
+        extensions = _extensions(conn)
+        has_agentdb, has_perf = conn.execute(
+            text(
+                "SELECT to_regclass('agentdb.maintenance_runs') IS NOT NULL,"
+                " to_regprocedure('agentdb.perf_stats(integer)') IS NOT NULL"
+            )
+        ).one()
+        cron_installed = extensions.get("pg_cron", (False, False))[0]
+        runs, runs_note = _attempt(conn, _runs) if has_agentdb else ([], "agentdb is not installed")
+        cron_jobs, cron_note = (
+            _attempt(conn, _cron)
+            if cron_installed
+            else ([], "pg_cron is not installed in this database")
+        )
+        top, top_note = (
+            _attempt(conn, _top) if has_perf else ([], "agentdb.perf_stats() is not installed")
+        )
+        if has_perf and not top and top_note is None:
+            top_note = "no statements (is pg_stat_statements installed in this database?)"
+        state = Status(
+            server_version=str(conn.execute(text("SHOW server_version")).scalar_one()),
+            current_revision=install.current_revision(conn),
+            head_revision=install.head_revision(),
+            pending=install.pending_revisions(conn),
+            pg_cron_available="pg_cron" in extensions and extensions["pg_cron"][1],
+            pg_cron_installed=cron_installed,
+            pg_stat_statements_available="pg_stat_statements" in extensions,
+            pg_stat_statements_installed=extensions.get("pg_stat_statements", (False, False))[0],
+            tables=_tables(conn),
+            runs=runs,
+            runs_note=runs_note,
+            cron_jobs=cron_jobs,
+            cron_note=cron_note,
+            top=top,
+            top_note=top_note,
+        )
+        conn.rollback()
+    return state
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S%z") if moment else "never"
+
+
+def _installed(installed: bool) -> str:
+    return "installed" if installed else "not installed"
+
+
+def _server_lines(state: Status) -> list[str]:
+    cron = "preloaded" if state.pg_cron_available else "not preloaded"
+    statements = "available" if state.pg_stat_statements_available else "not available"
+    lines = [
+        f"PostgreSQL {state.server_version}",
+        f"revision: {state.current_revision or 'none'} (head {state.head_revision})",
+        f"pending revisions: {', '.join(state.pending) or 'none'}",
+        f"pg_cron: {cron}, {_installed(state.pg_cron_installed)} in this database",
+        f"pg_stat_statements: {statements}, {_installed(state.pg_stat_statements_installed)}",
+        "tables:",
+    ]
+    width = max((len(t.name) for t in state.tables), default=10)
+    for table in state.tables:
+        size = human_bytes(table.total_bytes)
+        lines.append(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}")
+    return lines
+
+
+def _part(title: str, note: str | None, empty: str, found: Sequence[object]) -> list[str]:
+    """A part's title, then its note (or `empty` when it found nothing)."""
+    return [title, f"  ({note or empty})"] if note or not found else [title]
+
+
+def _activity_lines(state: Status) -> list[str]:
+    lines = _part("last maintenance runs:", state.runs_note, "none yet", state.runs)
+    for run in state.runs:
+        took = f"{run.seconds:.1f}s" if run.seconds is not None else "running"
+        error = f"  {truncate(run.error, 80)}" if run.error else ""
+        lines.append(f"  {_when(run.started_at)}  {run.job_name:<32} {run.status:<9} {took}{error}")
+    lines += _part("pg_cron jobs:", state.cron_note, "none scheduled", state.cron_jobs)
+    for job in state.cron_jobs:
+        active = "active" if job.active else "inactive"
+        last = (
+            f"last {job.last_status} {_when(job.last_start)}" if job.last_status else "not run yet"
+        )
+        lines.append(f"  {job.jobname:<32} {job.schedule:<14} {active:<8} {last}")
+    lines += _part(
+        "top statements (pg_stat_statements, by total time):", state.top_note, "none", state.top
+    )
+    for top in state.top:
+        query = truncate(normalize(top.query), 70)
+        lines.append(
+            f"  {top.calls:>9,} calls {top.total_ms:>11,.1f} ms "
+            f"{top.mean_ms:>9.2f} ms/call  {query}"
+        )
+    return lines
+
+
+def format_status(state: Status) -> list[str]:
+    """The lines `pyglue status` prints."""
+    return _server_lines(state) + _activity_lines(state)
