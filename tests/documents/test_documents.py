@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from queries_data import add_agent, add_user, add_workflow
+from factories import add_agent, add_user, add_workflow
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session

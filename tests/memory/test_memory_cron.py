@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from memory_helpers import add_memories, make_agent
+from factories import add_memories, add_memory_agent
 from sqlalchemy import Engine, text
 
 from pyglue import cli, maintenance
@@ -85,7 +85,7 @@ def test_install_schedule_cli(cron: Engine, capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.slow
 def test_pg_cron_really_runs_the_maintenance(cron: Engine) -> None:
     """pg_cron 1.4 has no seconds: schedule every minute and wait for the next one (<= 60 s)."""
-    make_agent(cron)
+    add_memory_agent(cron)
     with cron.begin() as conn:
         add_memories(conn, 40, type_="short_term", age=timedelta(days=2))
         add_memories(conn, 3, type_="short_term", age=timedelta(hours=1))

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from memory_helpers import AGENT_ID, add_memories, count_memories, make_agent
+from factories import AGENT_ID, add_memories, add_memory_agent, count_memories
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -46,7 +46,7 @@ CREATE TRIGGER test_gate BEFORE DELETE ON public.agent_memories
 
 @pytest.fixture
 def agent(engine: Engine) -> uuid.UUID:
-    return make_agent(engine)
+    return add_memory_agent(engine)
 
 
 @pytest.fixture

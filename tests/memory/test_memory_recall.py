@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from memory_helpers import AGENT_ID, USER_ID, add_memories, make_agent
+from factories import AGENT_ID, USER_ID, add_agent, add_memories, add_memory_agent
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
@@ -19,12 +19,9 @@ OTHER_AGENT = uuid.UUID("00000000-0000-0000-0000-0000000000a2")
 
 @pytest.fixture
 def memories(engine: Engine) -> Engine:
-    make_agent(engine)
+    add_memory_agent(engine)
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO agents (id, user_id, name) VALUES (:id, :user_id, 'other')"),
-            {"id": OTHER_AGENT, "user_id": USER_ID},
-        )
+        add_agent(conn, USER_ID, OTHER_AGENT, name="other")
         # ages 1..30 minutes; content says which, so order is checkable
         for minute in range(1, 31):
             add_memories(

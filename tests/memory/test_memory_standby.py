@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from memory_helpers import add_memories, make_agent
+from factories import add_memories, add_memory_agent
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -31,7 +31,7 @@ from pyglue.testing import (
 @pytest.fixture
 def standby(pg_cluster: PostgresCluster, engine: Engine) -> Iterator[str]:
     """A streaming replica of the test cluster (pg_basebackup -R); yields its test database URL."""
-    make_agent(engine)
+    add_memory_agent(engine)
     with engine.begin() as conn:
         add_memories(conn, 20, type_="short_term", age=timedelta(days=2))
     basedir = Path(tempfile.mkdtemp(prefix="pyglue-standby-"))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from queries_data import (
+from factories import (
     add_agent,
     add_agent_executions,
     add_user,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from queries_data import (
+from factories import (
     add_agent,
     add_agent_executions,
     add_user,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from queries_data import (
+from factories import (
     add_agent,
     add_agent_executions,
     add_user,

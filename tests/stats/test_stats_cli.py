@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 import pytest
+from factories import add_agent, add_user
 from stats_expected import dsn, utc_today
 
 from pyglue.cli import main
@@ -17,8 +18,8 @@ AGENT = uuid.UUID(int=11)
 
 def test_stats_commands(head_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     with psycopg.connect(dsn(head_url), autocommit=True) as conn:
-        conn.execute("INSERT INTO users (id, email) VALUES (%s, 'a@x.test')", (USER,))
-        conn.execute("INSERT INTO agents (id, user_id, name) VALUES (%s, %s, 'a')", (AGENT, USER))
+        add_user(conn, USER)
+        add_agent(conn, USER, AGENT, name="a")
         yesterday = utc_today(conn) - timedelta(days=1)
         conn.execute(
             "INSERT INTO agent_executions (agent_id, user_id, status, started_at) "

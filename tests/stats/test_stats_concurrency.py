@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from factories import add_agent, add_user
 from stats_expected import dsn, utc_today
 
 WRITERS = 16
@@ -22,10 +23,8 @@ STATUSES = ("completed", "failed", "cancelled")
 def test_sixteen_writers_on_one_agent_end_exact(head_url: str) -> None:
     conninfo = dsn(head_url)
     with psycopg.connect(conninfo, autocommit=True) as setup:
-        setup.execute("INSERT INTO users (id, email) VALUES (%s, 'a@x.test')", (USER,))
-        setup.execute(
-            "INSERT INTO agents (id, user_id, name) VALUES (%s, %s, 'hot')", (AGENT, USER)
-        )
+        add_user(setup, USER)
+        add_agent(setup, USER, AGENT, name="hot")
         today = utc_today(setup)
     # runs that started yesterday just before midnight and today: two hot rows per table
     starts = [

@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from factories import add_agent, add_user
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine
@@ -123,14 +124,9 @@ histories = st.lists(st.lists(ops, min_size=1, max_size=4), min_size=1, max_size
 def stats_db(head_url: str) -> Iterator[tuple[psycopg.Connection[Any], Engine]]:
     conn = psycopg.connect(dsn(head_url), autocommit=True)
     for user_id in USERS:
-        conn.execute(
-            "INSERT INTO users (id, email) VALUES (%s, %s)", (user_id, f"{user_id.int}@x.test")
-        )
+        add_user(conn, user_id)
     for i, (agent_id, user_id) in enumerate(AGENTS):
-        conn.execute(
-            "INSERT INTO agents (id, user_id, name) VALUES (%s, %s, %s)",
-            (agent_id, user_id, f"agent {i}"),
-        )
+        add_agent(conn, user_id, agent_id, name=f"agent {i}")
     engine = create_engine(head_url)
     try:
         yield conn, engine

@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from factories import add_agent, add_user, add_workflow
 from sqlalchemy import Engine, create_engine
 from stats_expected import dsn, utc_today
 
@@ -30,12 +31,9 @@ STATS_TRIGGERS = {
 @pytest.fixture
 def db(head_url: str) -> Iterator[tuple[psycopg.Connection[Any], Engine]]:
     conn = psycopg.connect(dsn(head_url), autocommit=True)
-    conn.execute("INSERT INTO users (id, email) VALUES (%s, 'a@x.test')", (USER,))
-    conn.execute("INSERT INTO agents (id, user_id, name) VALUES (%s, %s, 'a')", (AGENT, USER))
-    conn.execute(
-        "INSERT INTO workflows (id, user_id, name, graph_definition) VALUES (%s, %s, 'w', '{}')",
-        (WORKFLOW, USER),
-    )
+    add_user(conn, USER)
+    add_agent(conn, USER, AGENT, name="a")
+    add_workflow(conn, USER, WORKFLOW, name="w")
     engine = create_engine(head_url)
     try:
         yield conn, engine

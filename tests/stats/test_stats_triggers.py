@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from factories import add_agent, add_user, add_workflow
 from psycopg.rows import dict_row
 from stats_expected import dsn, utc_today
 
@@ -30,20 +31,12 @@ USAGE = "total_tokens, total_llm_calls, total_cost"
 @pytest.fixture
 def conn(head_url: str) -> Iterator[psycopg.Connection[dict[str, Any]]]:
     with psycopg.connect(dsn(head_url), autocommit=True, row_factory=dict_row) as c:
-        c.execute(
-            "INSERT INTO users (id, email) VALUES (%s, 'a@x.test'), (%s, 'b@x.test')",
-            (USER, OTHER_USER),
-        )
-        c.execute(
-            "INSERT INTO agents (id, user_id, name) VALUES (%s, %s, 'a1'), (%s, %s, 'a2'), "
-            "(%s, %s, 'b1')",
-            (AGENT, USER, AGENT_2, USER, OTHER_AGENT, OTHER_USER),
-        )
-        c.execute(
-            "INSERT INTO workflows (id, user_id, name, graph_definition) "
-            "VALUES (%s, %s, 'w', '{}')",
-            (WORKFLOW, USER),
-        )
+        add_user(c, USER)
+        add_user(c, OTHER_USER)
+        add_agent(c, USER, AGENT, name="a1")
+        add_agent(c, USER, AGENT_2, name="a2")
+        add_agent(c, OTHER_USER, OTHER_AGENT, name="b1")
+        add_workflow(c, USER, WORKFLOW, name="w")
         yield c
 
 
