@@ -31,6 +31,12 @@ def utcnow() -> datetime:
     return datetime.utcnow()  # the platform stores naive UTC
 
 
+def dashboard_since(days: int) -> datetime:
+    """The start of agentdb.user_dashboard's window: UTC midnight `days` days ago."""
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=days)
+
+
 def load_workflow(session: Session, workflow_id: uuid.UUID) -> dict[str, Any] | None:
     """db.query(Workflow).filter(...).first(), then the serializer touches every relation."""
     wf = session.query(Workflow).filter(Workflow.id == workflow_id).first()
@@ -94,32 +100,27 @@ def workflow_history(
     return shapes.executions(rows)
 
 
-def agent_history(
-    session: Session, user_id: uuid.UUID, agent_id: uuid.UUID, *, page: int = 0, limit: int = 50
-) -> list[dict[str, Any]]:
+def agent_history(session: Session, user_id: uuid.UUID, agent_id: uuid.UUID) -> list[Any]:
     rows = (
         session.query(AgentExecution)
         .filter(AgentExecution.user_id == user_id, AgentExecution.agent_id == agent_id)
         .order_by(AgentExecution.started_at.desc(), AgentExecution.id.desc())
-        .offset(page * limit)
-        .limit(limit)
+        .limit(50)
         .all()
     )
     return shapes.executions(rows)
 
 
-def stale_running(
-    session: Session, *, older_than: timedelta = timedelta(hours=1), limit: int = 100
-) -> dict[str, list[dict[str, Any]]]:
+def stale_running(session: Session) -> dict[str, list[dict[str, Any]]]:
     """The plan's monitoring pattern: status = 'running' AND started_at < now - 1 hour."""
-    cutoff = utcnow() - older_than
+    cutoff = utcnow() - timedelta(hours=1)
     out: dict[str, list[dict[str, Any]]] = {}
     for key, entity in (("workflow", WorkflowExecution), ("agent", AgentExecution)):
         rows = (
             session.query(entity)
             .filter(entity.status == "running", entity.started_at < cutoff)
             .order_by(entity.started_at)
-            .limit(limit)
+            .limit(100)
             .all()
         )
         out[key] = shapes.executions(rows)

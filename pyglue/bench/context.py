@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from pyglue.bench.baseline import dashboard_since
+from pyglue.bench.datagen import Dataset
+
 HISTORY_PAGE_SIZE = 50
 DEEP_PAGE = 20  # the 21st page: OFFSET 1000 at baseline, a keyset cursor at head
 DASHBOARD_DAYS = 30
@@ -53,17 +56,11 @@ def _separator(sample: str, key: str) -> str:
     return ": "
 
 
-def resolve(connection: Connection, dataset: Any) -> Context:
+def resolve(connection: Connection, dataset: Dataset) -> Context:
     """The scenario parameters: the dataset's ids, and what they imply, from the baseline."""
-
-    def pick(name: str) -> uuid.UUID:
-        return uuid.UUID(str(getattr(dataset, name)))
-
-    heaviest = pick("heaviest_user_id")
-    busiest_workflow = pick("busiest_workflow_id")
-    busiest_agent = pick("busiest_agent_id")
-    sample_workflow = pick("sample_workflow_id")  # about 20 blocks, some with agents
-    sample_agent = pick("sample_agent_id")
+    busiest_workflow, busiest_agent = dataset.busiest_workflow_id, dataset.busiest_agent_id
+    sample_workflow = dataset.sample_workflow_id  # about 20 blocks, some with agents
+    sample_agent = dataset.sample_agent_id
     # The history's user: whoever ran the busiest workflow most.
     history_user, history_rows = _one(
         connection,
@@ -105,17 +102,12 @@ def resolve(connection: Connection, dataset: Any) -> Context:
     graph_text = connection.execute(
         text("SELECT graph_definition::text FROM workflows WHERE id = :w"), {"w": sample_workflow}
     ).scalar_one()
-    since = connection.execute(
-        # agentdb.user_dashboard's window: the UTC days today - p_days .. today
-        text("SELECT date_trunc('day', timezone('utc', now())) - make_interval(days => :d)"),
-        {"d": DASHBOARD_DAYS},
-    ).scalar_one()
     return Context(
         sample_workflow_id=sample_workflow,
         sample_agent_id=sample_agent,
-        dashboard_user_id=heaviest,
+        dashboard_user_id=dataset.heaviest_user_id,
         dashboard_days=DASHBOARD_DAYS,
-        dashboard_since=since,
+        dashboard_since=dashboard_since(DASHBOARD_DAYS),
         history_user_id=uuid.UUID(str(history_user)),
         history_workflow_id=busiest_workflow,
         history_rows=int(history_rows),

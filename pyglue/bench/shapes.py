@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 
@@ -116,97 +117,24 @@ def ids(rows: Iterable[Any]) -> list[str]:
     return sorted(str(r.id) for r in rows)
 
 
-def number(value: Any, places: int = 3) -> str | None:
-    """A number as text with fixed decimals, so int/Decimal/float compare equal."""
-    if value is None:
-        return None
-    return f"{float(value):.{places}f}"
-
-
-def numbers(row: Mapping[str, Any], places: int = 3) -> dict[str, str | None]:
-    return {key: number(value, places) for key, value in row.items()}
-
-
-def _owner_email(doc: Mapping[str, Any]) -> Any:
-    owner = doc.get("owner")
-    if isinstance(owner, Mapping):
-        return owner.get("email")
-    return doc.get("owner_email", owner)
-
-
-def _doc_agent(block: Mapping[str, Any], agents: Mapping[str, Any]) -> dict[str, Any] | None:
-    ag = block.get("agent")
-    if ag is None and block.get("agent_id") is not None:
-        ag = agents.get(str(block["agent_id"]))
-    if ag is None:
-        return None
-    return {"id": str(ag["id"]), "name": ag["name"], "configuration": ag.get("configuration")}
+def _ns(row: Mapping[str, Any], **related: Any) -> SimpleNamespace:
+    return SimpleNamespace(**{**row, **related})
 
 
 def workflow_from_document(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """agentdb.workflow_document's jsonb in the canonical shape of `workflow`."""
     if doc is None:
         return None
-    wf = doc.get("workflow", doc)
-    listed = doc.get("agents") or {}
-    # agentdb.workflow_document keys the agents by id
-    agents = {str(a["id"]): a for a in (listed.values() if isinstance(listed, Mapping) else listed)}
-    blocks = sorted(
-        doc.get("blocks", wf.get("blocks", [])), key=lambda b: (b["position"], str(b["id"]))
-    )
-    edges = doc.get("edges", wf.get("edges", []))
-    return {
-        "id": str(wf["id"]),
-        "name": wf["name"],
-        "owner": _owner_email(doc) if "owner" in doc or "owner_email" in doc else _owner_email(wf),
-        "graph_definition": wf["graph_definition"],
-        "blocks": [
-            {
-                "id": str(b["id"]),
-                "type": b["type"],
-                "name": b["name"],
-                "position": b["position"],
-                "config": b["config"],
-                "agent": _doc_agent(b, agents),
-            }
-            for b in blocks
-        ],
-        "edges": sorted(
-            (
-                {
-                    "id": str(e["id"]),
-                    "source": str(e["source_block_id"]),
-                    "target": str(e["target_block_id"]),
-                }
-                for e in edges
-            ),
-            key=lambda e: e["id"],
-        ),
-    }
+    agents = doc["agents"]  # keyed by id
+    blocks = [_ns(b, agent=b["agent_id"] and _ns(agents[b["agent_id"]])) for b in doc["blocks"]]
+    edges = [_ns(e) for e in doc["edges"]]
+    return workflow(_ns(doc, owner=_ns(doc["owner"]), blocks=blocks, edges=edges))
 
 
 def agent_from_document(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """agentdb.agent_document's jsonb in the canonical shape of `agent`."""
     if doc is None:
         return None
-    ag = doc.get("agent", doc)
-    return {
-        "id": str(ag["id"]),
-        "name": ag["name"],
-        "owner": _owner_email(doc) if "owner" in doc or "owner_email" in doc else _owner_email(ag),
-        "configuration": ag["configuration"],
-        "tools": sorted(
-            (
-                {"id": str(t["id"]), "name": t["name"], "tool_type": t["tool_type"]}
-                for t in doc.get("tools", ag.get("tools", []))
-            ),
-            key=lambda t: (t["name"], t["id"]),
-        ),
-        "knowledgebases": sorted(
-            (
-                {"id": str(k["id"]), "name": k["name"]}
-                for k in doc.get("knowledgebases", ag.get("knowledgebases", []))
-            ),
-            key=lambda k: (k["name"], k["id"]),
-        ),
-    }
+    tools = [_ns(t) for t in doc["tools"]]
+    knowledgebases = [_ns(k) for k in doc["knowledgebases"]]
+    return agent(_ns(doc, owner=_ns(doc["owner"]), tools=tools, knowledgebases=knowledgebases))
