@@ -1,9 +1,4 @@
-"""Where the benchmarks build their databases: the URL's server, else a throwaway cluster.
-
-With --database-url (or $DATABASE_URL) the databases are created on that
-server (the role needs CREATEDB) and dropped at the end; without one a
-throwaway pyglue.testing.PostgresCluster is started for the run.
-"""
+"""Where the benchmarks build their databases: the URL's server, else a throwaway cluster."""
 
 from __future__ import annotations
 
@@ -30,7 +25,7 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Server:
-    """A PostgreSQL server on which the benchmarks create and drop their databases."""
+    """A PostgreSQL server on which the benchmarks create databases, all dropped at the end."""
 
     admin_url: URL
     throwaway: bool = False
@@ -40,13 +35,12 @@ class Server:
         return self.admin_url.set(database=name)
 
     def connect(self, name: str | None = None) -> psycopg.Connection[Any]:
-        """An autocommit connection to `name` (default: the URL's own database)."""
-        return psycopg.connect(
-            libpq_dsn(self.url(name) if name else self.admin_url), autocommit=True
-        )
+        """An autocommit connection to database `name` (default: the URL's own)."""
+        url = self.admin_url if name is None else self.url(name)
+        return psycopg.connect(libpq_dsn(url), autocommit=True)
 
-    def create_database(self, prefix: str, *, template: str | None = None) -> str:
-        """A new database named `<prefix>_<random>` (a file copy of `template` when given)."""
+    def create_database(self, prefix: str, *, template: str | None = None) -> URL:
+        """A new database `<prefix>_<random>`, a file copy of `template` when given."""
         name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template is not None:  # FILE_COPY: the files, not the whole database through WAL
@@ -54,7 +48,7 @@ class Server:
         with self.connect() as conn:
             conn.execute(query)
         self.created.append(name)
-        return name
+        return self.url(name)
 
     def drop_databases(self) -> None:
         with self.connect() as conn:
@@ -65,23 +59,18 @@ class Server:
 
 @contextmanager
 def server(database_url: str | None) -> Iterator[Server]:
-    """The URL's (or $DATABASE_URL's) server, else a throwaway cluster; databases dropped after."""
-    cluster = None
+    """The URL's (else $DATABASE_URL's) server, else a throwaway pyglue.testing cluster."""
     if database_url or os.environ.get("DATABASE_URL"):
         srv = Server(resolve_url(database_url))
-    else:
-        from pyglue.testing import PostgresCluster
-
-        cluster = PostgresCluster().start()
-        srv = Server(resolve_url(cluster.url("postgres")), throwaway=True)
-    try:
-        yield srv
-    finally:
         try:
-            srv.drop_databases()
+            yield srv
         finally:
-            if cluster is not None:
-                cluster.stop()
+            srv.drop_databases()
+        return
+    from pyglue.testing import throwaway_cluster
+
+    with throwaway_cluster() as cluster:
+        yield Server(resolve_url(cluster.url()), throwaway=True)
 
 
 def upgrade(url: URL, revision: str) -> float:
@@ -95,18 +84,18 @@ def upgrade(url: URL, revision: str) -> float:
     return time.perf_counter() - started
 
 
+def database(srv: Server, prefix: str, revision: str | None) -> URL:
+    """A new database on `srv` at `revision` (None: empty)."""
+    url = srv.create_database(prefix)
+    if revision is not None:
+        upgrade(url, revision)
+    return url
+
+
 def vacuum_analyze(url: URL) -> None:
     # measured with fresh statistics and visibility maps, as a DBA would leave the database
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
-
-
-def database(srv: Server, prefix: str, revision: str | None) -> URL:
-    """A new database on `srv`, migrated to `revision` (None: left empty)."""
-    url = srv.url(srv.create_database(prefix))
-    if revision is not None:
-        upgrade(url, revision)
-    return url
 
 
 @dataclass(frozen=True)
@@ -128,10 +117,9 @@ def prepare(srv: Server, scale: str, *, seed: int, progress: Progress) -> States
     started = time.perf_counter()
     dataset = datagen.generate(
         baseline_url.render_as_string(hide_password=False), scale, seed=seed, progress=progress
-    )
+    )  # it ends with VACUUM (ANALYZE)
     generate_seconds = time.perf_counter() - started
-    vacuum_analyze(baseline_url)
-    head_url = srv.url(srv.create_database("bench_head", template=baseline_url.database))
+    head_url = srv.create_database("bench_head", template=baseline_url.database)
     progress(f"copied it to {head_url.database}; upgrading the copy to head")
     upgrade_seconds = upgrade(head_url, "head")
     vacuum_analyze(head_url)

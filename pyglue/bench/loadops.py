@@ -1,9 +1,7 @@
 """The platform's request mix, once per state, as sync functions of a Session.
 
-The load test runs them on an AsyncSession through `run_sync`, so the
-baseline's lazy loads and pyglue's helpers run unchanged on the async pool.
-Each operation is one user action: open the dashboard, page the execution
-history, load and run a workflow, a chat turn, a search of agents.
+The load test runs them on an AsyncSession through `run_sync`, so the baseline's
+lazy loads and pyglue's helpers run unchanged on the async pool.
 """
 
 from __future__ import annotations
@@ -23,9 +21,7 @@ from pyglue.bench import baseline, head
 from pyglue.bench import baseline_models as bm
 
 PROVIDERS = ("openai", "anthropic", "azure", "google", "ollama", "mistral")
-DASHBOARD_DAYS = 30
-SEARCH_PAGE = 20
-HISTORY_PAGE = 50
+DASHBOARD_DAYS, SEARCH_PAGE, HISTORY_PAGE = 30, 20, 50
 
 
 @dataclass(frozen=True)
@@ -60,61 +56,49 @@ def _history_page(t: Turn) -> int:
     return int(state["page"])
 
 
-def _metrics(execution_id: uuid.UUID, rng: random.Random) -> dict[str, Any]:
-    tokens = rng.randint(100, 3000)
-    return {
-        "execution_id": execution_id,
-        "llm_call_count": rng.randint(1, 8),
-        "prompt_tokens": tokens - tokens // 4,
-        "completion_tokens": tokens // 4,
-        "total_tokens": tokens,
-        "cost": Decimal(tokens) * Decimal("0.000002"),
-    }
-
-
 def _run_workflow(t: Turn, workflow: dict[str, Any] | None, schema: Any) -> int:
     """Insert the workflow execution and one agent execution per agent block, then complete them.
 
     Two transactions, as a runner does: start (running), then finish (completed
-    with durations and metrics). Written with bulk statements, the same at both
-    states: agentdb does not change the write path, only what it triggers.
+    with durations and metrics). Bulk statements, the same at both states:
+    agentdb does not change the write path, only what it triggers.
     """
     if workflow is None:
         return 0
     started, run_id = baseline.utcnow(), uuid.uuid4()
-    session_id = f"load-{run_id.hex[:12]}"
-    common = {"user_id": t.user.id, "session_id": session_id, "status": "running"}
-    common["started_at"] = started
-    runs: list[dict[str, Any]] = [
-        {**common, "id": uuid.uuid4(), "agent_id": uuid.UUID(block["agent"]["id"]),
+    run: dict[str, Any] = {"user_id": t.user.id, "status": "running", "started_at": started}
+    run["session_id"] = f"load-{run_id.hex[:12]}"
+    agent_runs = [
+        {**run, "id": uuid.uuid4(), "agent_id": uuid.UUID(block["agent"]["id"]),
          "workflow_execution_id": run_id, "input_data": {"step": block["position"]}}
         for block in workflow["blocks"] if block["agent"] is not None
     ]  # fmt: skip
-    workflow_id = uuid.UUID(workflow["id"])
-    t.session.execute(
-        insert(schema.WorkflowExecution),
-        {
-            **common,
-            "id": run_id,
-            "workflow_id": workflow_id,
-            "input_data": {"message": "load test"},
-        },
-    )
-    if runs:
-        t.session.execute(insert(schema.AgentExecution), runs)
+    run.update(id=run_id, workflow_id=uuid.UUID(workflow["id"]))
+    run["input_data"] = {"message": "load test"}
+    for table, rows in ((schema.WorkflowExecution, [run]), (schema.AgentExecution, agent_runs)):
+        if rows:
+            t.session.execute(insert(table), rows)
     t.session.commit()
-    finished = baseline.utcnow()
+    finished, tokens = baseline.utcnow(), [t.rng.randint(100, 3000) for _ in agent_runs]
     done = {"status": "completed", "completed_at": finished}
-    if runs:
-        completed = [{**done, "id": r["id"], "duration_ms": t.rng.randint(50, 5000)} for r in runs]
-        t.session.execute(update(schema.AgentExecution), completed)
-        t.session.execute(insert(schema.ExecutionMetrics), [_metrics(r["id"], t.rng) for r in runs])
     duration_ms = int((finished - started).total_seconds() * 1000)
+    if agent_runs:
+        completed = [
+            {**done, "id": r["id"], "duration_ms": t.rng.randint(50, 5000)} for r in agent_runs
+        ]
+        t.session.execute(update(schema.AgentExecution), completed)
+        metrics = [
+            {"execution_id": r["id"], "llm_call_count": t.rng.randint(1, 8), "total_tokens": n,
+             "prompt_tokens": n - n // 4, "completion_tokens": n // 4,
+             "cost": Decimal(n) * Decimal("0.000002")}
+            for r, n in zip(agent_runs, tokens, strict=True)
+        ]  # fmt: skip
+        t.session.execute(insert(schema.ExecutionMetrics), metrics)
     t.session.execute(
         update(schema.WorkflowExecution), [{**done, "id": run_id, "duration_ms": duration_ms}]
     )
     t.session.commit()
-    return len(runs)
+    return len(agent_runs)
 
 
 def _chat_memories(t: Turn, schema: Any) -> uuid.UUID:
@@ -136,8 +120,7 @@ def _chat_memories(t: Turn, schema: Any) -> uuid.UUID:
 
 
 def baseline_dashboard(t: Turn) -> Any:
-    since = baseline.dashboard_since(DASHBOARD_DAYS)
-    stats = baseline.dashboard_stats(t.session, t.user.id, since)
+    stats = baseline.dashboard_stats(t.session, t.user.id, baseline.dashboard_since(DASHBOARD_DAYS))
     return stats, baseline.dashboard_executions(t.session, t.user.id, limit=20)
 
 
@@ -146,11 +129,6 @@ def baseline_history(t: Turn) -> Any:
     rows = baseline.workflow_history(t.session, t.user.id, t.state["workflow"], page=page)
     t.state["end"] = len(rows) < HISTORY_PAGE
     return rows
-
-
-def baseline_run_workflow(t: Turn) -> Any:
-    workflow = baseline.load_workflow(t.session, t.rng.choice(t.user.workflow_ids))
-    return _run_workflow(t, workflow, bm)
 
 
 def baseline_chat(t: Turn) -> Any:
@@ -168,10 +146,6 @@ def baseline_chat(t: Turn) -> Any:
         memory_row.last_accessed_at = now
     t.session.commit()
     return len(recalled)
-
-
-def baseline_search(t: Turn) -> Any:
-    return baseline.agents_by_provider_astext(t.session, t.rng.choice(PROVIDERS), SEARCH_PAGE)
 
 
 # -- head: pyglue's helpers and agentdb's functions --------------------------------------------
@@ -192,20 +166,10 @@ def head_history(t: Turn) -> Any:
     return rows
 
 
-def head_run_workflow(t: Turn) -> Any:
-    # the hot path reads the workflow as one document (agentdb.workflow_document)
-    workflow = head.workflow_document(t.session, t.rng.choice(t.user.workflow_ids))
-    return _run_workflow(t, workflow, models)
-
-
 def head_chat(t: Turn) -> Any:
     recalled = memory.recall(t.session, _chat_memories(t, models), limit=20)
     t.session.commit()
     return len(recalled)
-
-
-def head_search(t: Turn) -> Any:
-    return head.agents_by_provider(t.session, t.rng.choice(PROVIDERS), SEARCH_PAGE)
 
 
 @dataclass(frozen=True)
@@ -217,12 +181,29 @@ class MixEntry:
     head: Operation
 
 
+def _workflow(t: Turn) -> uuid.UUID:
+    return t.rng.choice(t.user.workflow_ids)
+
+
+def _provider(t: Turn) -> str:
+    return t.rng.choice(PROVIDERS)
+
+
 MIX: dict[str, MixEntry] = {
     "dashboard": MixEntry(20, baseline_dashboard, head_dashboard),
     "history": MixEntry(25, baseline_history, head_history),
-    "run_workflow": MixEntry(20, baseline_run_workflow, head_run_workflow),
+    "run_workflow": MixEntry(
+        20,
+        lambda t: _run_workflow(t, baseline.load_workflow(t.session, _workflow(t)), bm),
+        # the hot path reads the workflow as one document (agentdb.workflow_document)
+        lambda t: _run_workflow(t, head.workflow_document(t.session, _workflow(t)), models),
+    ),
     "chat_turn": MixEntry(25, baseline_chat, head_chat),
-    "search_agents": MixEntry(10, baseline_search, head_search),
+    "search_agents": MixEntry(
+        10,
+        lambda t: baseline.agents_by_provider_astext(t.session, _provider(t), SEARCH_PAGE),
+        lambda t: head.agents_by_provider(t.session, _provider(t), SEARCH_PAGE),
+    ),
 }
 
 

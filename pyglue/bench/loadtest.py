@@ -1,12 +1,9 @@
 """`pyglue bench loadtest`: simulated users with think time against one pool per state.
 
-Each simulated user loops: pick an operation of the platform's mix, run it
-on an AsyncSession (psycopg async, one pool of POOL_SIZE connections per
-state, as an app server would have), then think. For each user count the
-report gives throughput, p50/p95/p99 per operation, errors, and pool
-utilization: the fraction of the time the pool's connections were checked
-out, the plan's "DB connection usage". Bounded: every phase stops after its
-duration plus a grace period, whatever the database does.
+Each simulated user loops: pick an operation of the platform's mix, run it on
+an AsyncSession (psycopg async, one pool of POOL_SIZE connections per state,
+as an app server has), then think. Every phase stops after its duration plus
+a grace period, whatever the database does.
 """
 
 from __future__ import annotations
@@ -32,9 +29,7 @@ from pyglue.bench.timing import Timing, percentile, summarize
 
 POOL_SIZE = 20
 THINK_S = 5.0  # mean time between one user's actions: reading, typing, waiting for the LLM
-POOL_TIMEOUT_S = 10.0
 GRACE_S = 15.0
-MAX_ERROR_SAMPLES = 5
 SEED = 7  # the simulated users' dice: the same choices run after run
 
 
@@ -104,34 +99,32 @@ class _Users:
     errors: Counter[str] = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
 
+    async def user(self, n: int, engine: AsyncEngine) -> None:
+        """Simulated user `n`: act, think, until the deadline."""
+        rng = random.Random(SEED * 100_003 + n)
+        user, state = self.population[n % len(self.population)], dict[str, Any]()
+        await asyncio.sleep(rng.uniform(0, self.think_s))  # arrivals spread over a think time
+        while time.perf_counter() < self.deadline:
+            name = rng.choices(list(self.ops), self.weights)[0]
+            op, start = self.ops[name], time.perf_counter()
+            try:
+                async with AsyncSession(engine, expire_on_commit=False) as session:
+                    await session.run_sync(lambda s, op=op: op(loadops.Turn(s, user, rng, state)))  # type: ignore[misc]
+                self.latencies[name].append((time.perf_counter() - start) * 1000)
+            except Exception as exc:
+                self.errors[name] += 1
+                if len(self.error_samples) < 5:
+                    first = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0]
+                    self.error_samples.append(f"{name}: {first[:300]}")
+            await asyncio.sleep(rng.uniform(0.5 * self.think_s, 1.5 * self.think_s))
+
 
 async def _loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
+    """How late the event loop wakes up: is the client itself the bottleneck?"""
     while not stop.is_set():
         start = time.perf_counter()
         await asyncio.sleep(0.05)
         lags.append((time.perf_counter() - start - 0.05) * 1000)
-
-
-async def _user(n: int, engine: AsyncEngine, users: _Users) -> None:
-    rng = random.Random(SEED * 100_003 + n)
-    user = users.population[n % len(users.population)]
-    state: dict[str, Any] = {}
-    names = list(users.ops)
-    await asyncio.sleep(rng.uniform(0, users.think_s))  # users arrive spread over one think time
-    while time.perf_counter() < users.deadline:
-        name = rng.choices(names, users.weights)[0]
-        op = users.ops[name]
-        start = time.perf_counter()
-        try:
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                await session.run_sync(lambda s, op=op: op(loadops.Turn(s, user, rng, state)))  # type: ignore[misc]
-            users.latencies[name].append((time.perf_counter() - start) * 1000)
-        except Exception as exc:
-            users.errors[name] += 1
-            if len(users.error_samples) < MAX_ERROR_SAMPLES:
-                first = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0]
-                users.error_samples.append(f"{name}: {first[:300]}")
-        await asyncio.sleep(rng.uniform(0.5 * users.think_s, 1.5 * users.think_s))
 
 
 def async_engine(url: URL, pool_size: int = POOL_SIZE) -> AsyncEngine:
@@ -139,7 +132,7 @@ def async_engine(url: URL, pool_size: int = POOL_SIZE) -> AsyncEngine:
         url.set(drivername="postgresql+psycopg"),
         pool_size=pool_size,
         max_overflow=0,
-        pool_timeout=POOL_TIMEOUT_S,
+        pool_timeout=10.0,
     )
 
 
@@ -174,7 +167,7 @@ async def run_phase(
         started, cpu_started = time.perf_counter(), time.process_time()
         users.deadline = started + duration_s
         meter.start()
-        tasks = [asyncio.create_task(_user(n, engine, users)) for n in range(count)]
+        tasks = [asyncio.create_task(users.user(n, engine)) for n in range(count)]
         _, pending = await asyncio.wait(tasks, timeout=duration_s + GRACE_S)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         utilization = meter.utilization(POOL_SIZE)
@@ -208,26 +201,21 @@ async def run_phase(
     )
 
 
-async def _population(url: URL, size: int, heaviest: uuid.UUID) -> list[loadops.PlatformUser]:
-    engine = async_engine(url, 1)
-    try:
-        async with AsyncSession(engine) as session:
-            return await session.run_sync(lambda s: loadops.population(s, size, heaviest))
-    finally:
-        await engine.dispose()
-
-
 async def run(
     urls: dict[str, URL],
     user_counts: list[int],
     duration_s: float,
-    *,
     think_s: float,
     heaviest: uuid.UUID,
     progress: Progress,
 ) -> list[Phase]:
     """Every user count against every state in `urls`, one after the other."""
-    population = await _population(next(iter(urls.values())), 200, heaviest)
+    engine = async_engine(next(iter(urls.values())), 1)
+    try:
+        async with AsyncSession(engine) as session:
+            population = await session.run_sync(lambda s: loadops.population(s, 200, heaviest))
+    finally:
+        await engine.dispose()
     if not population:
         raise ValueError("no user owns both a workflow with an agent block and an agent")
     phases = []

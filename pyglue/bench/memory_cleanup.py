@@ -1,15 +1,7 @@
 """Memory cleanup while the platform keeps writing: rows/s and the latency of its inserts.
 
-A second connection inserts single agent_memories rows (autocommit, one every
-2 ms) for the whole cleanup; the latencies of the inserts that overlapped it
-are the p95 the goal bounds. Two cleanups are compared: agentdb's batched
-`CALL agentdb.run_memory_maintenance` and the performance plan's naive one
-(`baseline.cleanup_expired_memories`: one UPDATE, three DELETEs, one commit).
-
-`pyglue bench memory-cleanup` loads a backlog of expired memories into a head
-database and runs each cleanup `--repeat` times on a reloaded backlog, pooling
-the latencies; `pyglue bench scenarios` runs each state's cleanup once on the
-generated dataset.
+A second connection inserts single rows (autocommit, one every 2 ms) for the
+whole cleanup; the inserts that overlapped it give the p95 the goal bounds.
 """
 
 from __future__ import annotations
@@ -18,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,32 +44,23 @@ class CleanupResult:
     remaining: dict[str, int]  # "type/importance" -> rows left (the concurrent inserts excluded)
 
 
-class _Inserter(threading.Thread):
-    """Single-row inserts into agent_memories until stopped, each one timed."""
-
-    def __init__(self, url: URL, agent_id: uuid.UUID) -> None:
-        super().__init__(daemon=True)
-        self.url, self.agent_id = url, agent_id
-        self.samples: list[tuple[float, float]] = []  # (start, latency ms)
-        self.stop, self.ready = threading.Event(), threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            with psycopg.connect(libpq_dsn(self.url), autocommit=True) as conn:
-                self.ready.set()
-                while not self.stop.is_set():
-                    start = time.perf_counter()
-                    conn.execute(
-                        "INSERT INTO agent_memories (agent_id, session_id, type, importance,"
-                        " content) VALUES (%s, %s, 'short_term', 'medium', 'a fresh memory')",
-                        (self.agent_id, INSERT_MARKER),
-                    )
-                    self.samples.append((start, (time.perf_counter() - start) * 1000))
-                    time.sleep(INSERT_PAUSE_S)
-        except BaseException as exc:  # raised again by the caller
-            self.error = exc
-            self.ready.set()
+def _insert_until(
+    stop: threading.Event, ready: threading.Event, url: URL, agent_id: uuid.UUID
+) -> list[tuple[float, float]]:
+    """Single-row inserts into agent_memories until `stop`: (start, latency ms) of each."""
+    samples = []
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        ready.set()
+        while not stop.is_set():
+            start = time.perf_counter()
+            conn.execute(
+                "INSERT INTO agent_memories (agent_id, session_id, type, importance, content)"
+                " VALUES (%s, %s, 'short_term', 'medium', 'a fresh memory')",
+                (agent_id, INSERT_MARKER),
+            )
+            samples.append((start, (time.perf_counter() - start) * 1000))
+            time.sleep(INSERT_PAUSE_S)
+    return samples
 
 
 def _rows(url: URL, query: str) -> list[tuple[str, int]]:
@@ -93,24 +77,21 @@ def measure(
 ) -> tuple[CleanupResult, list[float]]:
     """Run `cleanup` while a second connection inserts; the result and the inserts' latencies."""
     before = _count(url)
-    inserter = _Inserter(url, agent_id)
-    inserter.start()
-    inserter.ready.wait(30)
-    time.sleep(0.2)  # the inserter is warm before the cleanup starts
-    started = time.perf_counter()
-    try:
-        consolidated = cleanup()
-    finally:
-        finished = time.perf_counter()
-        time.sleep(0.2)
-        inserter.stop.set()
-        inserter.join(30)
-    if inserter.error is not None:
-        raise inserter.error
+    stop, ready = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        inserts = pool.submit(_insert_until, stop, ready, url, agent_id)
+        ready.wait(30)
+        time.sleep(0.2)  # the inserter is warm before the cleanup starts
+        started = time.perf_counter()
+        try:
+            consolidated = cleanup()
+        finally:
+            finished = time.perf_counter()
+            time.sleep(0.2)
+            stop.set()
+        samples = inserts.result()  # raises what the inserter raised
     deleted, seconds = before - _count(url), finished - started
-    during = [
-        ms for start, ms in inserter.samples if start + ms / 1000 >= started and start <= finished
-    ]
+    during = [ms for start, ms in samples if start + ms / 1000 >= started and start <= finished]
     remaining = _rows(
         url, f"SELECT type || '/' || importance, count(*) FROM agent_memories"
         f" WHERE {NOT_INSERTED} GROUP BY 1 ORDER BY 1",

@@ -11,7 +11,7 @@ from pyglue.bench.memory_cleanup import CleanupResult
 from pyglue.bench.output import jsonable, ms
 from pyglue.bench.run import MODES, BenchResult, Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal, Scenario
-from pyglue.bench.storage import TableStorage
+from pyglue.bench.server_side import TableStorage
 from pyglue.bench.timing import ratio
 
 CLEANUP_RATE_GOAL = 100_000.0  # rows/s
@@ -175,11 +175,10 @@ def markdown(result: BenchResult) -> str:
 
 
 def results_json(result: BenchResult) -> dict[str, Any]:
-    """The result as JSON, each measurement with its verdict and without the rows compared."""
+    """The result as JSON, each measurement with its verdict."""
     data: dict[str, Any] = jsonable(result)
     for m, raw in zip(data["measurements"], result.measurements, strict=True):
         m["verdict"] = verdict(SCENARIO_BY_KEY[raw.scenario].goal, raw)
-        del m["baseline_result"], m["head_result"]
     return data
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from pyglue.bench import memory_cleanup, scenarios, servertime, storage
+from pyglue.bench import memory_cleanup, scenarios, server_side
 from pyglue.bench.context import Context, resolve
 from pyglue.bench.harness import Progress, States
 from pyglue.bench.timing import Timing, time_calls
@@ -40,10 +40,8 @@ class Measurement:
     head_server_ms: float | None = None
     load_average: float | None = None  # the machine's 1-minute load average after the cell
     same_result: bool | None = None
-    skipped: str | None = None  # kept in results.json for its readers; every scenario runs now
+    skipped: str | None = None  # why a cell did not run; kept in results.json for its readers
     error: str | None = None
-    baseline_result: Any = None
-    head_result: Any = None
 
 
 @dataclass
@@ -57,19 +55,19 @@ class BenchResult:
     cleanup: list[memory_cleanup.CleanupResult] = field(default_factory=list)
     cleanup_error: str | None = None
     cleanup_same_result: bool | None = None
-    storage: dict[str, list[storage.TableStorage]] = field(default_factory=dict)
+    storage: dict[str, list[server_side.TableStorage]] = field(default_factory=dict)
     # 1-minute load average at the start and the end: was the machine busy with other work?
     load_average: list[float] = field(default_factory=list)
 
 
-def engine_for(url: URL, prepare_threshold: int | None) -> Engine:
-    return create_engine(
-        url, pool_size=2, max_overflow=0, connect_args={"prepare_threshold": prepare_threshold}
-    )
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+def _engines(states: States, prepare_threshold: int | None) -> dict[str, Engine]:
+    urls: dict[str, URL] = {"baseline": states.baseline_url, "head": states.head_url}
+    return {
+        state: create_engine(
+            url, pool_size=2, max_overflow=0, connect_args={"prepare_threshold": prepare_threshold}
+        )
+        for state, url in urls.items()
+    }
 
 
 def _error(exc: BaseException) -> str:
@@ -86,6 +84,7 @@ def _measure(
     server_time: bool,
 ) -> Measurement:
     found: dict[str, Any] = {}
+    results = []
     for state, access in (("baseline", scenario.baseline), ("head", scenario.head)):
         engine = engines[state]
 
@@ -94,63 +93,54 @@ def _measure(
                 return access(session, ctx)
 
         with count_queries(engine) as counter:
-            found[f"{state}_result"] = call()
+            results.append(json.dumps(call(), sort_keys=True, default=str))
         found[f"{state}_statements"] = counter.count
-        before = (lambda e=engine: servertime.reset(e)) if server_time else None
-        found[state] = time_calls(call, runs=runs, warmup=warmup, before_timed=before)
+        reset = (lambda e=engine: server_side.reset_statements(e)) if server_time else None
+        found[state] = time_calls(call, runs=runs, warmup=warmup, before_timed=reset)
         if server_time:
-            found[f"{state}_server_ms"] = servertime.total_exec_ms(engine) / runs
-    same = _canonical(found["baseline_result"]) == _canonical(found["head_result"])
+            found[f"{state}_server_ms"] = server_side.execution_ms(engine) / runs
+    same = results[0] == results[1]
     return Measurement(
         scenario.key, mode, load_average=os.getloadavg()[0], same_result=same, **found
     )
 
 
 def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress) -> BenchResult:
-    """Time every scenario at both states in both modes, then storage, then memory cleanup."""
-    setup = engine_for(states.baseline_url, 5)
+    """Storage, then every scenario at both states in both modes, then memory cleanup."""
+    setup = _engines(states, 5)
     try:
-        with setup.connect() as conn:
+        with setup["baseline"].connect() as conn:
             ctx = resolve(conn, states.dataset)
-        server_time = servertime.enable(setup)
+        server_time = all([server_side.enable_statements(e) for e in setup.values()])
+        storage = {state: server_side.storage(engine) for state, engine in setup.items()}
     finally:
-        setup.dispose()
-    head_setup = engine_for(states.head_url, 5)
-    try:
-        server_time = servertime.enable(head_setup) and server_time
-    finally:
-        head_setup.dispose()
+        for engine in setup.values():
+            engine.dispose()
     result = BenchResult(
         states.scale, runs, states.generate_seconds, states.upgrade_seconds, ctx.describe()
     )
-    result.load_average.append(os.getloadavg()[0])
+    result.storage, result.load_average = storage, [os.getloadavg()[0]]
     for mode, threshold in MODES:
-        engines = {
-            "baseline": engine_for(states.baseline_url, threshold),
-            "head": engine_for(states.head_url, threshold),
-        }
+        engines = _engines(states, threshold)
         try:
             for scenario in scenarios.SCENARIOS:
+                label = f"  {scenario.title} [{mode}]:"
                 try:
                     m = _measure(scenario, mode, engines, ctx, runs, warmup, server_time)
                 except Exception as exc:
                     result.measurements.append(Measurement(scenario.key, mode, error=_error(exc)))
-                    progress(f"  {scenario.title} [{mode}]: ERROR {_error(exc)}")
+                    progress(f"{label} ERROR {_error(exc)}")
                     continue
                 result.measurements.append(m)
                 assert m.baseline is not None
                 assert m.head is not None
                 progress(
-                    f"  {scenario.title} [{mode}]: baseline p95 {m.baseline.p95_ms:.2f} ms,"
+                    f"{label} baseline p95 {m.baseline.p95_ms:.2f} ms,"
                     f" head p95 {m.head.p95_ms:.3f} ms, same result: {m.same_result}"
                 )
         finally:
             for engine in engines.values():
                 engine.dispose()
-    result.storage = {
-        "baseline": storage.measure(states.baseline_url),
-        "head": storage.measure(states.head_url),
-    }
     try:
         result.cleanup = memory_cleanup.compare(states, ctx.sample_agent_id)
     except Exception as exc:
@@ -158,10 +148,8 @@ def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress)
         progress(f"  memory cleanup: ERROR {result.cleanup_error}")
     else:
         base, head = result.cleanup
-        result.cleanup_same_result = (base.rows_deleted, base.remaining) == (
-            head.rows_deleted,
-            head.remaining,
-        )
+        same = (base.rows_deleted, base.remaining) == (head.rows_deleted, head.remaining)
+        result.cleanup_same_result = same
         for run in result.cleanup:
             p95 = f"{run.inserts.p95_ms:.2f} ms" if run.inserts else "n/a"
             progress(

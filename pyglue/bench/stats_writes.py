@@ -145,7 +145,7 @@ def throughput(srv: harness.Server, seconds: int, rounds: int) -> list[Throughpu
     return results
 
 
-def throughput_table(results: list[Throughput]) -> str:
+def throughput_table(results: list[Throughput], seconds: int, rounds: int) -> str:
     by_key = {(r.writers, r.spread, r.stats): r.pairs_per_second for r in results}
     rows = []
     for writers in WRITERS:
@@ -153,7 +153,8 @@ def throughput_table(results: list[Throughput]) -> str:
             off, on = by_key[(writers, spread, False)], by_key[(writers, spread, True)]
             rows.append([writers, spread, f"{off:,.0f}", f"{on:,.0f}", f"{on / off:.2f}"])
     header = ["writers", "writing for", "without stats", "with stats", "ratio"]
-    return output.table(header, rows)
+    caption = "insert-then-complete pairs/s with the stats triggers"
+    return f"{caption} (pgbench, {seconds} s x {rounds}, median)\n\n" + output.table(header, rows)
 
 
 CLIENT_COLUMNS = ("median_ms", "p95_ms", "p99_ms", "max_ms")
@@ -192,13 +193,13 @@ def _time(conn: psycopg.Connection[Any], statements: list[tuple[str, Any]], n: i
     return [time_calls(client, runs=n, warmup=min(50, n)), summarize([server() for _ in range(n)])]
 
 
-def dashboard_calls(
-    srv: harness.Server, scale: str, samples: int, progress: harness.Progress
-) -> tuple[list[str], list[DashboardCall]]:
+def dashboard_at_scale(
+    srv: harness.Server, scale: str, seed: int, samples: int, progress: harness.Progress
+) -> tuple[str, list[DashboardCall]]:
     """Build the dataset, time the backfill, then every dashboard call; notes and timings."""
     url = harness.database(srv, "stats_writes_dashboard", "0006")
     started = time.perf_counter()
-    data = datagen.generate(url.render_as_string(hide_password=False), scale, progress=progress)
+    data = datagen.generate(url.render_as_string(False), scale, seed=seed, progress=progress)
     notes = [f"generated the {scale} dataset at 0006 in {time.perf_counter() - started:.1f} s"]
     backfill = harness.upgrade(url, "0007")
     notes.append(f"upgrade 0006 -> 0007 (tables, triggers, backfill by month): {backfill:.1f} s")
@@ -238,7 +239,7 @@ def dashboard_calls(
         notes.append(f"heaviest user: {runs:,} executions over {agents} agents")
         for label, call, n in calls:
             timings.append(DashboardCall(label, *_time(conn, _sent(url, call), n)))
-    return notes, timings
+    return "\n".join(notes), timings
 
 
 def dashboard_table(calls: list[DashboardCall]) -> str:
