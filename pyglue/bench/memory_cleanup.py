@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from sqlalchemy import create_engine
@@ -103,20 +104,20 @@ def measure(
     return result, during
 
 
-def batched_cleanup(
-    url: URL, batch_size: int, started_at: list[datetime] | None = None
-) -> int | None:
-    """agentdb's cleanup on an autocommit connection (it commits per batch); consolidated rows."""
+def batched_cleanup(url: URL, batch_size: int, cut_at: list[datetime] | None = None) -> Any:
+    """agentdb's cleanup on an autocommit connection (it commits per batch); consolidated rows.
+
+    `cut_at` receives the instant its rules cut at, for the naive cleanup to reuse.
+    """
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
-        if started_at is not None:  # the instant its rules cut at, for the baseline to reuse
-            started_at.append(conn.execute("SELECT timezone('utc', now())").fetchone()[0])  # type: ignore[index]
+        if cut_at is not None:
+            cut_at += conn.execute("SELECT timezone('utc', now())").fetchone() or ()
         # the INOUT p_run_id comes back as the CALL's one row
         run = conn.execute("CALL agentdb.run_memory_maintenance(%s, false)", (batch_size,))
-        counts = conn.execute(
-            "SELECT counts FROM agentdb.maintenance_runs WHERE id = %s", run.fetchone()
-        ).fetchone()
-    consolidated = None if counts is None else (counts[0] or {}).get("consolidated")
-    return None if consolidated is None else int(consolidated)
+        return conn.execute(
+            "SELECT (counts ->> 'consolidated')::int FROM agentdb.maintenance_runs WHERE id = %s",
+            run.fetchone(),
+        ).fetchone()[0]  # type: ignore[index]
 
 
 def naive_cleanup(url: URL, now: datetime | None = None) -> int:
@@ -131,19 +132,11 @@ def naive_cleanup(url: URL, now: datetime | None = None) -> int:
 
 def compare(states: harness.States, agent_id: uuid.UUID) -> list[CleanupResult]:
     """Head's batched cleanup, then the naive one at baseline cutting at the same instant."""
-    started_at: list[datetime] = []
+    head_url, base_url, cut_at = states.head_url, states.baseline_url, list[datetime]()
     head, _ = measure(
-        "head",
-        states.head_url,
-        agent_id,
-        lambda: batched_cleanup(states.head_url, BATCH_SIZE, started_at),
+        "head", head_url, agent_id, lambda: batched_cleanup(head_url, BATCH_SIZE, cut_at)
     )
-    base, _ = measure(
-        "baseline",
-        states.baseline_url,
-        agent_id,
-        lambda: naive_cleanup(states.baseline_url, started_at[0]),
-    )
+    base, _ = measure("baseline", base_url, agent_id, lambda: naive_cleanup(base_url, cut_at[0]))
     return [base, head]
 
 

@@ -7,24 +7,25 @@ happen inside the timing; the canonical dicts are then compared between states
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 
-def _uid(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _ts(value: Any) -> str | None:
-    return None if value is None else str(value.isoformat())
-
-
-def agent_summary(agent: Any) -> dict[str, Any] | None:
-    if agent is None:
-        return None
-    return {"id": _uid(agent.id), "name": agent.name, "configuration": agent.configuration}
+def _pick(obj: Any, *names: str) -> dict[str, Any]:
+    """The named attributes, uuids and timestamps as text, as an API would send them."""
+    values = {name: getattr(obj, name) for name in names}
+    return {
+        name: str(v)
+        if isinstance(v, uuid.UUID)
+        else v.isoformat()
+        if isinstance(v, datetime)
+        else v
+        for name, v in values.items()
+    }
 
 
 def workflow(wf: Any) -> dict[str, Any] | None:
@@ -32,33 +33,18 @@ def workflow(wf: Any) -> dict[str, Any] | None:
     if wf is None:
         return None
     blocks = sorted(wf.blocks, key=lambda b: (b.position, str(b.id)))
+    edges = (_pick(e, "id", "source_block_id", "target_block_id") for e in wf.edges)
     return {
-        "id": _uid(wf.id),
-        "name": wf.name,
+        **_pick(wf, "id", "name", "graph_definition"),
         "owner": wf.owner.email,
-        "graph_definition": wf.graph_definition,
         "blocks": [
             {
-                "id": _uid(b.id),
-                "type": b.type,
-                "name": b.name,
-                "position": b.position,
-                "config": b.config,
-                "agent": agent_summary(b.agent),
+                **_pick(b, "id", "type", "name", "position", "config"),
+                "agent": b.agent and _pick(b.agent, "id", "name", "configuration"),
             }
             for b in blocks
         ],
-        "edges": sorted(
-            (
-                {
-                    "id": _uid(e.id),
-                    "source": _uid(e.source_block_id),
-                    "target": _uid(e.target_block_id),
-                }
-                for e in wf.edges
-            ),
-            key=lambda e: str(e["id"]),
-        ),
+        "edges": sorted(edges, key=lambda e: e["id"]),
     }
 
 
@@ -66,50 +52,32 @@ def agent(ag: Any) -> dict[str, Any] | None:
     """An agent with its owner, tools (by name, id) and knowledgebases (by name, id)."""
     if ag is None:
         return None
+    tools = (_pick(t, "id", "name", "tool_type") for t in ag.tools)
+    knowledgebases = (_pick(k, "id", "name") for k in ag.knowledgebases)
     return {
-        "id": _uid(ag.id),
-        "name": ag.name,
+        **_pick(ag, "id", "name", "configuration"),
         "owner": ag.owner.email,
-        "configuration": ag.configuration,
-        "tools": sorted(
-            ({"id": _uid(t.id), "name": t.name, "tool_type": t.tool_type} for t in ag.tools),
-            key=lambda t: (str(t["name"]), str(t["id"])),
-        ),
-        "knowledgebases": sorted(
-            ({"id": _uid(k.id), "name": k.name} for k in ag.knowledgebases),
-            key=lambda k: (str(k["name"]), str(k["id"])),
-        ),
-    }
-
-
-def execution_row(e: Any) -> dict[str, Any]:
-    return {
-        "id": _uid(e.id),
-        "status": e.status,
-        "started_at": _ts(e.started_at),
-        "duration_ms": e.duration_ms,
+        "tools": sorted(tools, key=lambda t: (t["name"], t["id"])),
+        "knowledgebases": sorted(knowledgebases, key=lambda k: (k["name"], k["id"])),
     }
 
 
 def executions(rows: Iterable[Any]) -> list[dict[str, Any]]:
     """History rows in the order the query returned them (the order is part of the result)."""
-    return [execution_row(e) for e in rows]
+    return [_pick(e, "id", "status", "started_at", "duration_ms") for e in rows]
 
 
 def dashboard_executions(rows: Iterable[Any]) -> list[dict[str, Any]]:
     """The dashboard's recent executions, each with its agent's name and its metrics."""
-    out = []
-    for e in rows:
-        m = e.metrics
-        out.append(
-            {
-                **execution_row(e),
-                "agent": e.agent.name,
-                "tokens": None if m is None else m.total_tokens,
-                "cost": None if m is None else str(Decimal(m.cost)),
-            }
-        )
-    return out
+    return [
+        {
+            **_pick(e, "id", "status", "started_at", "duration_ms"),
+            "agent": e.agent.name,
+            "tokens": e.metrics and e.metrics.total_tokens,
+            "cost": e.metrics and str(Decimal(e.metrics.cost)),
+        }
+        for e in rows
+    ]
 
 
 def ids(rows: Iterable[Any]) -> list[str]:

@@ -96,7 +96,7 @@ def test_stats_writes_times_writers_and_the_dashboard(
     data = json.loads((tmp_path / "stats-writes.json").read_text())
     assert len(data["throughput"]) == 2 * 3 * 2  # writers x spreads x (without, with stats)
     assert all(t["pairs_per_second"] > 0 for t in data["throughput"])
-    assert [c["client"]["runs"] for c in data["dashboard"]] == [3, 3, 3, 3, 10]
+    assert [c["timing"]["runs"] for c in data["dashboard"]] == [3, 3, 3, 3, 10]
     text = (tmp_path / "stats-writes.md").read_text()
     assert "| writers | writing for | without stats | with stats | ratio |" in text
     assert "verify_execution_stats over all history: 0 differing rows" in text
