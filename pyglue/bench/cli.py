@@ -35,6 +35,11 @@ Namespace = argparse.Namespace
 RESULTS = Path("bench-results")
 
 
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -144,15 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     scales = sorted(datagen.SCALES)
 
     def add(name: str, handler: Callable[..., None], text: str, out: Path | None = None) -> Any:
-        p = sub.add_parser(name, help=text, description=text)
+        p = sub.add_parser(name, help=text, description=text, formatter_class=_ShowDefaults)
         p.set_defaults(handler=handler)
-        p.add_argument("--database-url", metavar="URL", help="default $DATABASE_URL, else a"
-                       " throwaway cluster; the role needs CREATEDB")  # fmt: skip
-        p.add_argument("--out", type=Path, default=out, help=f"report directory (default {out})")
+        p.add_argument("--database-url", metavar="URL", help="server to build on (the role needs"
+                       " CREATEDB); default $DATABASE_URL, else a throwaway cluster")  # fmt: skip
+        p.add_argument("--out", type=Path, default=out, help="also write the report here")
         return p
 
     def dataset(p: argparse.ArgumentParser, scale: str) -> None:
-        p.add_argument("--scale", choices=scales, default=scale, help=f"dataset size ({scale})")
+        p.add_argument("--scale", choices=scales, default=scale, help="dataset size")
         p.add_argument("--seed", type=int, default=42, help="dataset seed")
 
     p = add("scenarios", _on_generated_data(_scenarios), "the before/after table", RESULTS)
@@ -163,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset(p, "small")
     p.add_argument("--users", type=_users, default=[100, 300, 500], help="e.g. 100,300,500")
     p.add_argument("--duration", type=_positive, default=60.0, help="seconds per phase")
-    p.add_argument("--state", choices=("baseline", "head", "both"), default="both")
+    p.add_argument("--state", choices=("baseline", "head", "both"), default="both", help="states")
     p.add_argument("--think", type=_positive, default=loadtest.THINK_S, help="mean think time, s")
     p = add("stats-writes", _stats_writes, "write cost of the stats triggers, dashboard at scale")
     dataset(p, "full")
@@ -171,18 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=_count(1), default=10, help="per pgbench run")
     p.add_argument("--rounds", type=_count(1), default=2, help="runs per configuration (median)")
     p.add_argument("--samples", type=_count(1), default=2000, help="timed calls per dashboard call")
-    p.add_argument("--skip-throughput", action="store_true")
-    p.add_argument("--skip-dashboard", action="store_true")
+    p.add_argument("--skip-throughput", action="store_true", help="no pgbench runs")
+    p.add_argument("--skip-dashboard", action="store_true", help="no dataset, no dashboard")
     p = add("memory-cleanup", _memory_cleanup, "insert latency during memory cleanup")
     p.add_argument("--expired", type=_count(1), default=150_000, help="expired rows to delete")
     p.add_argument("--live", type=_count(0), default=50_000, help="current rows that stay")
-    p.add_argument("--batch-size", type=_count(1), default=memory_cleanup.BATCH_SIZE)
+    p.add_argument("--batch-size", type=_count(1), default=memory_cleanup.BATCH_SIZE, help="rows")
     p.add_argument("--naive", action="store_true", help="also time the plan's DELETEs")
     p.add_argument("--repeat", type=_count(1), default=3, help="cleanups per kind, pooled")
     p = add("instrument-overhead", _instrument_overhead, "cost of instrument()")
-    p.add_argument("--rounds", type=_count(1), default=10)
+    p.add_argument("--rounds", type=_count(1), default=10, help="rounds, each engine once")
     per_unit = instrument_overhead.PER_UNIT
-    p.add_argument("--statements", type=_count(per_unit, per_unit), default=10_000)
+    p.add_argument(
+        "--statements", type=_count(per_unit, per_unit), default=10_000, help="per round"
+    )
     demo_out = Path(os.environ.get("PYGLUE_DEMO_OUT", RESULTS))
     add("demo", _demo, "what `make demo` runs: scenarios, then a short load test", demo_out)
     return parser
