@@ -12,7 +12,6 @@ machine: the median ratio of paired units and the ratio of the fastest units.
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass, field
 
@@ -98,8 +97,8 @@ def report(results: list[tuple[Totals, Totals]], statements: int) -> str:
     ]  # fmt: skip
     header = ["round", "plain s", "instrumented s", "ratio", "client CPU µs/stmt"]
     plain_wall = sum(p.wall for p, _ in results)
-    paired = statistics.median(
-        b / a for p, t in results for a, b in zip(p.units, t.units, strict=True)
+    paired = percentile(
+        [b / a for p, t in results for a, b in zip(p.units, t.units, strict=True)], 50
     )
     # interference from other processes only ever adds time: the fastest units
     # are the least disturbed ones, so their ratio is the steadiest estimate

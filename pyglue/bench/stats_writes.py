@@ -9,7 +9,6 @@ transactions, with the stats triggers disabled and enabled. Dashboard: the
 from __future__ import annotations
 
 import re
-import statistics
 import subprocess
 import tempfile
 import time
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from pyglue import dashboard
 from pyglue.bench import baseline, datagen, harness, output, server_side
-from pyglue.bench.timing import Timing, time_calls
+from pyglue.bench.timing import Timing, percentile, time_calls
 from pyglue.dburl import libpq_dsn
 
 STATS_TRIGGERS = (
@@ -127,9 +126,7 @@ def throughput(srv: harness.Server, seconds: int, rounds: int) -> list[Throughpu
                             conn.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")
                         pairs[stats].append(_pgbench(libpq_dsn(url), writers, seconds, agent, user))
                 for stats in (False, True):
-                    results.append(
-                        Throughput(writers, spread, stats, statistics.median(pairs[stats]))
-                    )
+                    results.append(Throughput(writers, spread, stats, percentile(pairs[stats], 50)))
     return results
 
 
