@@ -13,7 +13,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 from sqlalchemy import create_engine
@@ -104,20 +103,21 @@ def measure(
     return result, during
 
 
-def batched_cleanup(url: URL, batch_size: int, cut_at: list[datetime] | None = None) -> Any:
+def batched_cleanup(url: URL, batch_size: int, cut_at: list[datetime] | None = None) -> int | None:
     """agentdb's cleanup on an autocommit connection (it commits per batch); consolidated rows.
 
     `cut_at` receives the instant its rules cut at, for the naive cleanup to reuse.
     """
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
         if cut_at is not None:
-            cut_at += conn.execute("SELECT timezone('utc', now())").fetchone() or ()
+            cut_at.extend(conn.execute("SELECT timezone('utc', now())").fetchone() or ())
         # the INOUT p_run_id comes back as the CALL's one row
         run = conn.execute("CALL agentdb.run_memory_maintenance(%s, false)", (batch_size,))
-        return conn.execute(
+        row = conn.execute(
             "SELECT (counts ->> 'consolidated')::int FROM agentdb.maintenance_runs WHERE id = %s",
             run.fetchone(),
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchone()
+    return None if row is None else row[0]
 
 
 def naive_cleanup(url: URL, now: datetime | None = None) -> int:
