@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m pyglue.demo
+	$(BIN)/pyglue bench demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -56,19 +56,26 @@ SELF_MANAGED: dict[str, SelfManaged] = {}
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from pyglue.bench.commands import cmd_bench
+    # imported only when a benchmark runs: the product never imports pyglue.bench
+    from pyglue.bench.cli import main as bench_main
 
-    return cmd_bench(args)
-
-
-def _loadtest(args: argparse.Namespace) -> int:
-    from pyglue.bench.commands import cmd_loadtest
-
-    return cmd_loadtest(args)
+    prefix = ["loadtest"] if args.command == "loadtest" else []
+    return bench_main([*prefix, *args.bench_args])
 
 
 SELF_MANAGED["bench"] = _bench
-SELF_MANAGED["loadtest"] = _loadtest
+SELF_MANAGED["loadtest"] = _bench  # `pyglue loadtest` = `pyglue bench loadtest`
+
+
+def _add_bench_parsers(sub: Any) -> None:
+    """`pyglue bench ...` and `pyglue loadtest ...`: the rest of the line goes to the bench."""
+    for name, text in (
+        ("bench", "every benchmark (pyglue bench -h)"),
+        ("loadtest", "= bench loadtest"),
+    ):
+        # prefix "+": every "-..." argument is left for pyglue.bench.cli to parse
+        p_bench = sub.add_parser(name, help=text, add_help=False, prefix_chars="+")
+        p_bench.add_argument("bench_args", nargs=argparse.REMAINDER)
 
 
 # --- pyglue maintain <job> ---
@@ -207,9 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="server, revisions, extensions, tables, runs, jobs, top statements",
     )
-    from pyglue.bench.commands import add_parsers
-
-    add_parsers(sub, common)
+    _add_bench_parsers(sub)
     add_maintain_parser(sub, common)
     _add_stats_parser(sub, common)
     return parser

@@ -31,6 +31,12 @@ def utcnow() -> datetime:
     return datetime.utcnow()  # the platform stores naive UTC
 
 
+def dashboard_since(days: int) -> datetime:
+    """The start of agentdb.user_dashboard's window: UTC midnight `days` days ago."""
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=days)
+
+
 def load_workflow(session: Session, workflow_id: uuid.UUID) -> dict[str, Any] | None:
     """db.query(Workflow).filter(...).first(), then the serializer touches every relation."""
     wf = session.query(Workflow).filter(Workflow.id == workflow_id).first()
@@ -58,16 +64,16 @@ def _whole_ms(value: Decimal | None) -> int | None:
     return None if value is None else int(value.quantize(Decimal(1), ROUND_HALF_UP))
 
 
+def _newest(entity: Any, query: Any, limit: int = 50, offset: int | None = None) -> list[Any]:
+    """Newest first (started_at, id), as every list of executions pages."""
+    query = query.order_by(entity.started_at.desc(), entity.id.desc())
+    return list((query if offset is None else query.offset(offset)).limit(limit).all())
+
+
 def dashboard_executions(session: Session, user_id: uuid.UUID, limit: int = 50) -> list[Any]:
     """The latest executions; the page then reads each one's agent and metrics lazily."""
-    rows = (
-        session.query(AgentExecution)
-        .filter(AgentExecution.user_id == user_id)
-        .order_by(AgentExecution.started_at.desc(), AgentExecution.id.desc())
-        .limit(limit)
-        .all()
-    )
-    return shapes.dashboard_executions(rows)
+    query = session.query(AgentExecution).filter(AgentExecution.user_id == user_id)
+    return shapes.dashboard_executions(_newest(AgentExecution, query, limit))
 
 
 def workflow_history(
@@ -77,99 +83,74 @@ def workflow_history(
     *,
     status: str | None = None,
     page: int = 0,
-    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """A page of a user's runs of one workflow: ORDER BY ... OFFSET page*limit."""
-    query = session.query(WorkflowExecution).filter(
-        WorkflowExecution.user_id == user_id, WorkflowExecution.workflow_id == workflow_id
+    """A page of a user's runs of one workflow: ORDER BY ... OFFSET page*50."""
+    entity = WorkflowExecution
+    query = session.query(entity).filter(
+        entity.user_id == user_id, entity.workflow_id == workflow_id
     )
     if status is not None:
-        query = query.filter(WorkflowExecution.status == status)
-    rows = (
-        query.order_by(WorkflowExecution.started_at.desc(), WorkflowExecution.id.desc())
-        .offset(page * limit)
-        .limit(limit)
-        .all()
-    )
-    return shapes.executions(rows)
+        query = query.filter(entity.status == status)
+    return shapes.executions(_newest(entity, query, offset=page * 50))
 
 
-def agent_history(
-    session: Session, user_id: uuid.UUID, agent_id: uuid.UUID, *, page: int = 0, limit: int = 50
-) -> list[dict[str, Any]]:
-    rows = (
-        session.query(AgentExecution)
-        .filter(AgentExecution.user_id == user_id, AgentExecution.agent_id == agent_id)
-        .order_by(AgentExecution.started_at.desc(), AgentExecution.id.desc())
-        .offset(page * limit)
-        .limit(limit)
-        .all()
-    )
-    return shapes.executions(rows)
+def agent_history(session: Session, user_id: uuid.UUID, agent_id: uuid.UUID) -> list[Any]:
+    entity = AgentExecution
+    query = session.query(entity).filter(entity.user_id == user_id, entity.agent_id == agent_id)
+    return shapes.executions(_newest(entity, query))
 
 
-def stale_running(
-    session: Session, *, older_than: timedelta = timedelta(hours=1), limit: int = 100
-) -> dict[str, list[dict[str, Any]]]:
+def stale_running(session: Session) -> dict[str, list[dict[str, Any]]]:
     """The plan's monitoring pattern: status = 'running' AND started_at < now - 1 hour."""
-    cutoff = utcnow() - older_than
+    cutoff = utcnow() - timedelta(hours=1)
     out: dict[str, list[dict[str, Any]]] = {}
     for key, entity in (("workflow", WorkflowExecution), ("agent", AgentExecution)):
         rows = (
             session.query(entity)
             .filter(entity.status == "running", entity.started_at < cutoff)
             .order_by(entity.started_at)
-            .limit(limit)
+            .limit(100)
             .all()
         )
         out[key] = shapes.executions(rows)
     return out
 
 
-# Searches return a page in pyglue.queries' order (name, id): the same rows at both states.
+def _search(session: Session, entity: Any, condition: Any, limit: int) -> list[str]:
+    """A page of matches in pyglue.queries' order (name, id): the same rows at both states."""
+    query = session.query(entity).filter(condition).order_by(entity.name, entity.id)
+    return shapes.ids(query.limit(limit).all())
 
 
 def agents_by_provider_astext(session: Session, provider: str, limit: int) -> list[str]:
     """The plan's own form: Agent.configuration['llm_provider'].astext == provider."""
-    query = session.query(Agent).filter(Agent.configuration["llm_provider"].astext == provider)
-    return shapes.ids(query.order_by(Agent.name, Agent.id).limit(limit).all())
+    return _search(session, Agent, Agent.configuration["llm_provider"].astext == provider, limit)
 
 
 def agents_by_provider_cast(session: Session, provider: str, limit: int) -> list[str]:
     """configuration::jsonb ->> 'llm_provider': parses every row's json on every search."""
-    query = (
-        session.query(Agent)
-        .filter(text("agents.configuration::jsonb ->> 'llm_provider' = :provider"))
-        .params(provider=provider)
-    )
-    return shapes.ids(query.order_by(Agent.name, Agent.id).limit(limit).all())
+    condition = text("agents.configuration::jsonb ->> 'llm_provider' = :provider")
+    return _search(session, Agent, condition.bindparams(provider=provider), limit)
 
 
-def agents_by_provider_like(
-    session: Session, provider: str, separator: str, limit: int
-) -> list[str]:
+def agents_by_provider_like(session: Session, provider: str, sep: str, limit: int) -> list[str]:
     """CAST(configuration AS text) LIKE '%"llm_provider": "x"%'."""
-    pattern = f'%"llm_provider"{separator}{json.dumps(provider)}%'
-    query = session.query(Agent).filter(cast(Agent.configuration, Text).like(pattern))
-    return shapes.ids(query.order_by(Agent.name, Agent.id).limit(limit).all())
+    pattern = f'%"llm_provider"{sep}{json.dumps(provider)}%'
+    return _search(session, Agent, cast(Agent.configuration, Text).like(pattern), limit)
 
 
 def workflows_with_node_type_cast(session: Session, node_type: str, limit: int) -> list[str]:
     """graph_definition::jsonb -> 'nodes' @> '[{"type": x}]': no index can serve it."""
-    query = (
-        session.query(Workflow)
-        .filter(text("workflows.graph_definition::jsonb -> 'nodes' @> CAST(:pattern AS jsonb)"))
-        .params(pattern=json.dumps([{"type": node_type}]))
-    )
-    return shapes.ids(query.order_by(Workflow.name, Workflow.id).limit(limit).all())
+    condition = text("workflows.graph_definition::jsonb -> 'nodes' @> CAST(:pattern AS jsonb)")
+    pattern = json.dumps([{"type": node_type}])
+    return _search(session, Workflow, condition.bindparams(pattern=pattern), limit)
 
 
 def workflows_with_node_type_like(
-    session: Session, node_type: str, separator: str, limit: int
+    session: Session, node_type: str, sep: str, limit: int
 ) -> list[str]:
-    pattern = f'%"type"{separator}{json.dumps(node_type)}%'
-    query = session.query(Workflow).filter(cast(Workflow.graph_definition, Text).like(pattern))
-    return shapes.ids(query.order_by(Workflow.name, Workflow.id).limit(limit).all())
+    pattern = f'%"type"{sep}{json.dumps(node_type)}%'
+    return _search(session, Workflow, cast(Workflow.graph_definition, Text).like(pattern), limit)
 
 
 def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -> dict[str, int]:
@@ -183,47 +164,28 @@ def cleanup_expired_memories(session: Session, *, now: datetime | None = None) -
     medium. `now` defaults to the clock (the benchmark pins it to head's run
     so both states cut at the same instant).
     """
-    now = now or utcnow()
-    consolidated = (
-        session.query(AgentMemory)
-        .filter(
-            AgentMemory.type == "short_term",
-            AgentMemory.access_count >= 3,
-            AgentMemory.created_at < now - timedelta(hours=12),
-        )
-        .update(
-            {
-                "type": "long_term",
-                "importance": case((AgentMemory.importance == "high", "high"), else_="medium"),
-            },
-            synchronize_session=False,
-        )
+    now, memories = now or utcnow(), session.query(AgentMemory)
+    consolidated = memories.filter(
+        AgentMemory.type == "short_term",
+        AgentMemory.access_count >= 3,
+        AgentMemory.created_at < now - timedelta(hours=12),
+    ).update(
+        {
+            "type": "long_term",
+            "importance": case((AgentMemory.importance == "high", "high"), else_="medium"),
+        },
+        synchronize_session=False,
     )
-    stm = (
-        session.query(AgentMemory)
-        .filter(
-            AgentMemory.type == "short_term", AgentMemory.created_at < now - timedelta(hours=24)
-        )
-        .delete(synchronize_session=False)
-    )
-    ltm = (
-        session.query(AgentMemory)
-        .filter(
-            AgentMemory.type == "long_term",
-            AgentMemory.importance == "low",
-            func.coalesce(AgentMemory.last_accessed_at, AgentMemory.created_at)
-            < now - timedelta(days=90),
-        )
-        .delete(synchronize_session=False)
-    )
-    episodic = (
-        session.query(AgentMemory)
-        .filter(
-            AgentMemory.type == "episodic",
-            AgentMemory.created_at < now - timedelta(days=30),
-            AgentMemory.importance == "low",
-        )
-        .delete(synchronize_session=False)
-    )
+    low = AgentMemory.importance == "low"
+    last_used = func.coalesce(AgentMemory.last_accessed_at, AgentMemory.created_at)
+    rules = {
+        "short_term": [AgentMemory.created_at < now - timedelta(hours=24)],
+        "long_term": [low, last_used < now - timedelta(days=90)],
+        "episodic": [AgentMemory.created_at < now - timedelta(days=30), low],
+    }
+    deleted = {
+        kind: memories.filter(AgentMemory.type == kind, *rule).delete(synchronize_session=False)
+        for kind, rule in rules.items()
+    }
     session.commit()
-    return {"consolidated": consolidated, "short_term": stm, "long_term": ltm, "episodic": episodic}
+    return {"consolidated": consolidated, **deleted}

@@ -1,9 +1,7 @@
 """The platform's request mix, once per state, as sync functions of a Session.
 
-The load test runs them on an AsyncSession through `run_sync`, so the
-baseline's lazy loads and pyglue's helpers run unchanged on the async pool.
-Each operation is one user action: open the dashboard, page the execution
-history, load and run a workflow, a chat turn, a search of agents.
+The load test runs them on an AsyncSession through `run_sync`, so the baseline's
+lazy loads and pyglue's helpers run unchanged on the async pool.
 """
 
 from __future__ import annotations
@@ -12,19 +10,18 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
-from pyglue.bench import baseline
+from pyglue import memory, models, queries
+from pyglue.bench import baseline, head
 from pyglue.bench import baseline_models as bm
-from pyglue.bench import head as head_access
 
 PROVIDERS = ("openai", "anthropic", "azure", "google", "ollama", "mistral")
-DASHBOARD_DAYS = 30
+DASHBOARD_DAYS, SEARCH_PAGE, HISTORY_PAGE = 30, 20, 50
 
 
 @dataclass(frozen=True)
@@ -36,232 +33,143 @@ class PlatformUser:
     agent_ids: tuple[uuid.UUID, ...]
 
 
-# (session, platform user, random source, this simulated user's state between actions)
-Operation = Callable[[Session, PlatformUser, random.Random, dict[str, Any]], Any]
-SEARCH_PAGE = 20
+@dataclass(frozen=True)
+class Turn:
+    """One action: its session, who acts, their dice, and what they remember between actions."""
+
+    session: Session
+    user: PlatformUser
+    rng: random.Random
+    state: dict[str, Any]
 
 
-def _since() -> datetime:
-    today = baseline.utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    return today - timedelta(days=DASHBOARD_DAYS)  # agentdb.user_dashboard's window
+Operation = Callable[[Turn], Any]
 
 
-# -- baseline: the platform's code before agentdb ---------------------------------------------
-
-
-def baseline_dashboard(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    stats = baseline.dashboard_stats(session, user.id, _since())
-    return stats, baseline.dashboard_executions(session, user.id, limit=20)
-
-
-def _history_page(rng: random.Random, user: PlatformUser, state: dict[str, Any]) -> int:
+def _history_page(t: Turn) -> int:
     """Half the time the user opens a workflow's history afresh, else reads the next page."""
-    if "page" not in state or rng.random() < 0.5 or state["page"] >= 20 or state.get("end"):
-        state.update(page=0, workflow=rng.choice(user.workflow_ids), cursor=None, end=False)
+    state = t.state
+    if "page" not in state or t.rng.random() < 0.5 or state["page"] >= 20 or state["end"]:
+        state.update(page=0, workflow=t.rng.choice(t.user.workflow_ids), cursor=None, end=False)
     else:
         state["page"] += 1
     return int(state["page"])
 
 
-def baseline_history(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    page = _history_page(rng, user, state)
-    rows = baseline.workflow_history(session, user.id, state["workflow"], page=page)
-    state["end"] = len(rows) < 50
-    return rows
-
-
-def _run_workflow(
-    session: Session,
-    user: PlatformUser,
-    rng: random.Random,
-    workflow: dict[str, Any] | None,
-    models: Any,
-) -> int:
+def _run_workflow(t: Turn, workflow: dict[str, Any] | None, schema: Any) -> int:
     """Insert the workflow execution and one agent execution per agent block, then complete them.
 
     Two transactions, as a runner does: start (running), then finish (completed
-    with durations and metrics). Written with bulk statements, the same at both
-    states: agentdb does not change the write path, only what it triggers.
+    with durations and metrics). Bulk statements, the same at both states:
+    agentdb does not change the write path, only what it triggers.
     """
     if workflow is None:
         return 0
-    started = baseline.utcnow()
-    run_id, session_id = uuid.uuid4(), f"load-{uuid.uuid4().hex[:12]}"
-    session.execute(
-        insert(models.WorkflowExecution),
-        {
-            "id": run_id,
-            "workflow_id": uuid.UUID(workflow["id"]),
-            "user_id": user.id,
-            "session_id": session_id,
-            "status": "running",
-            "input_data": {"message": "load test"},
-            "started_at": started,
-        },
-    )
+    started, run_id = baseline.utcnow(), uuid.uuid4()
+    run: dict[str, Any] = {"user_id": t.user.id, "status": "running", "started_at": started}
+    run["session_id"] = f"load-{run_id.hex[:12]}"
     agent_runs = [
-        {
-            "id": uuid.uuid4(),
-            "agent_id": uuid.UUID(block["agent"]["id"]),
-            "user_id": user.id,
-            "workflow_execution_id": run_id,
-            "session_id": session_id,
-            "status": "running",
-            "input_data": {"step": block["position"]},
-            "started_at": started,
-        }
-        for block in workflow["blocks"]
-        if block["agent"] is not None
-    ]
+        {**run, "id": uuid.uuid4(), "agent_id": uuid.UUID(block["agent"]["id"]),
+         "workflow_execution_id": run_id, "input_data": {"step": block["position"]}}
+        for block in workflow["blocks"] if block["agent"] is not None
+    ]  # fmt: skip
+    run.update(id=run_id, workflow_id=uuid.UUID(workflow["id"]))
+    run["input_data"] = {"message": "load test"}
+    for table, rows in ((schema.WorkflowExecution, [run]), (schema.AgentExecution, agent_runs)):
+        if rows:
+            t.session.execute(insert(table), rows)
+    t.session.commit()
+    finished, tokens = baseline.utcnow(), [t.rng.randint(100, 3000) for _ in agent_runs]
+    done = {"status": "completed", "completed_at": finished}
+    duration_ms = int((finished - started).total_seconds() * 1000)
     if agent_runs:
-        session.execute(insert(models.AgentExecution), agent_runs)
-    session.commit()
-    finished = baseline.utcnow()
-    if agent_runs:
-        session.execute(
-            update(models.AgentExecution),
-            [
-                {
-                    "id": r["id"],
-                    "status": "completed",
-                    "completed_at": finished,
-                    "duration_ms": rng.randint(50, 5000),
-                }
-                for r in agent_runs
-            ],
-        )
-        metrics = []
-        for r in agent_runs:
-            tokens = rng.randint(100, 3000)
-            metrics.append(
-                {
-                    "execution_id": r["id"],
-                    "llm_call_count": rng.randint(1, 8),
-                    "prompt_tokens": tokens - tokens // 4,
-                    "completion_tokens": tokens // 4,
-                    "total_tokens": tokens,
-                    "cost": Decimal(tokens) * Decimal("0.000002"),
-                }
-            )
-        session.execute(insert(models.ExecutionMetrics), metrics)
-    session.execute(
-        update(models.WorkflowExecution),
-        [
-            {
-                "id": run_id,
-                "status": "completed",
-                "completed_at": finished,
-                "duration_ms": int((finished - started).total_seconds() * 1000),
-            }
-        ],
+        completed = [
+            {**done, "id": r["id"], "duration_ms": t.rng.randint(50, 5000)} for r in agent_runs
+        ]
+        t.session.execute(update(schema.AgentExecution), completed)
+        metrics = [
+            {"execution_id": r["id"], "llm_call_count": t.rng.randint(1, 8), "total_tokens": n,
+             "prompt_tokens": n - n // 4, "completion_tokens": n // 4,
+             "cost": Decimal(n) * Decimal("0.000002")}
+            for r, n in zip(agent_runs, tokens, strict=True)
+        ]  # fmt: skip
+        t.session.execute(insert(schema.ExecutionMetrics), metrics)
+    t.session.execute(
+        update(schema.WorkflowExecution), [{**done, "id": run_id, "duration_ms": duration_ms}]
     )
-    session.commit()
+    t.session.commit()
     return len(agent_runs)
 
 
-def baseline_run_workflow(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    workflow = baseline.load_workflow(session, rng.choice(user.workflow_ids))
-    return _run_workflow(session, user, rng, workflow, bm)
-
-
-def _memories(models: Any, agent_id: uuid.UUID, session_id: str, turn: int) -> list[Any]:
-    return [
-        models.AgentMemory(
-            agent_id=agent_id,
-            session_id=session_id,
-            type="short_term",
-            importance="medium",
+def _chat_memories(t: Turn, schema: Any) -> uuid.UUID:
+    """Write a chat turn's two short-term memories; the agent they belong to."""
+    agent_id = t.rng.choice(t.user.agent_ids)
+    session_id, turn = f"chat-{t.user.id.hex[:8]}-{t.rng.randint(1, 20)}", t.rng.randint(1, 1000)
+    t.session.add_all(
+        schema.AgentMemory(
+            agent_id=agent_id, session_id=session_id, type="short_term", importance="medium",
             content=f"turn {turn} {who}: the user asked about the quarterly report",
         )
         for who in ("user", "assistant")
-    ]
+    )  # fmt: skip
+    t.session.flush()
+    return agent_id
 
 
-def baseline_chat(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    agent_id = rng.choice(user.agent_ids)
-    session_id = f"chat-{user.id.hex[:8]}-{rng.randint(1, 20)}"
-    session.add_all(_memories(bm, agent_id, session_id, rng.randint(1, 1000)))
-    session.flush()
+# -- baseline: the platform's code before agentdb ---------------------------------------------
+
+
+def baseline_dashboard(t: Turn) -> Any:
+    stats = baseline.dashboard_stats(t.session, t.user.id, baseline.dashboard_since(DASHBOARD_DAYS))
+    return stats, baseline.dashboard_executions(t.session, t.user.id, limit=20)
+
+
+def baseline_history(t: Turn) -> Any:
+    page = _history_page(t)
+    rows = baseline.workflow_history(t.session, t.user.id, t.state["workflow"], page=page)
+    t.state["end"] = len(rows) < HISTORY_PAGE
+    return rows
+
+
+def baseline_chat(t: Turn) -> Any:
+    agent_id = _chat_memories(t, bm)
     recalled = (
-        session.query(bm.AgentMemory)
+        t.session.query(bm.AgentMemory)
         .filter(bm.AgentMemory.agent_id == agent_id)
         .order_by(bm.AgentMemory.created_at.desc())
         .limit(20)
         .all()
     )
     now = baseline.utcnow()
-    for memory in recalled:  # the platform bumps each memory it read, one UPDATE per row
-        memory.access_count += 1
-        memory.last_accessed_at = now
-    session.commit()
+    for memory_row in recalled:  # the platform bumps each memory it read, one UPDATE per row
+        memory_row.access_count += 1
+        memory_row.last_accessed_at = now
+    t.session.commit()
     return len(recalled)
-
-
-def baseline_search(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    return baseline.agents_by_provider_astext(session, rng.choice(PROVIDERS), SEARCH_PAGE)
 
 
 # -- head: pyglue's helpers and agentdb's functions --------------------------------------------
 
 
-def head_dashboard(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    stats = head_access.dashboard_stats(session, user.id, DASHBOARD_DAYS)
-    return stats, head_access.dashboard_executions(session, user.id, limit=20)
+def head_dashboard(t: Turn) -> Any:
+    stats = head.dashboard_stats(t.session, t.user.id, DASHBOARD_DAYS)
+    return stats, head.dashboard_executions(t.session, t.user.id, limit=20)
 
 
-def head_history(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    history = head_access.need("queries", "get_workflow_execution_history")
-    cursor_of = head_access.need("queries", "cursor_of")
-    _history_page(rng, user, state)
-    rows = history(session, user.id, state["workflow"], limit=50, before=state["cursor"])
-    state["end"] = len(rows) < 50
-    state["cursor"] = cursor_of(rows[-1]) if rows else None
+def head_history(t: Turn) -> Any:
+    _history_page(t)
+    rows = queries.get_workflow_execution_history(
+        t.session, t.user.id, t.state["workflow"], limit=HISTORY_PAGE, before=t.state["cursor"]
+    )
+    t.state["end"] = len(rows) < HISTORY_PAGE
+    t.state["cursor"] = queries.cursor_of(rows[-1]) if rows else None
     return rows
 
 
-def head_run_workflow(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    from pyglue import models
-
-    # the hot path reads the workflow as one document (agentdb.workflow_document)
-    workflow = head_access.workflow_document(session, rng.choice(user.workflow_ids))
-    return _run_workflow(session, user, rng, workflow, models)
-
-
-def head_chat(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    from pyglue import models
-
-    recall = head_access.need("memory", "recall")
-    agent_id = rng.choice(user.agent_ids)
-    session_id = f"chat-{user.id.hex[:8]}-{rng.randint(1, 20)}"
-    session.add_all(_memories(models, agent_id, session_id, rng.randint(1, 1000)))
-    session.flush()
-    recalled = recall(session, agent_id, limit=20)
-    session.commit()
+def head_chat(t: Turn) -> Any:
+    recalled = memory.recall(t.session, _chat_memories(t, models), limit=20)
+    t.session.commit()
     return len(recalled)
-
-
-def head_search(
-    session: Session, user: PlatformUser, rng: random.Random, state: dict[str, Any]
-) -> Any:
-    return head_access.agents_by_provider(session, rng.choice(PROVIDERS), SEARCH_PAGE)
 
 
 @dataclass(frozen=True)
@@ -273,28 +181,33 @@ class MixEntry:
     head: Operation
 
 
+def _workflow(t: Turn) -> uuid.UUID:
+    return t.rng.choice(t.user.workflow_ids)
+
+
+def _provider(t: Turn) -> str:
+    return t.rng.choice(PROVIDERS)
+
+
 MIX: dict[str, MixEntry] = {
     "dashboard": MixEntry(20, baseline_dashboard, head_dashboard),
     "history": MixEntry(25, baseline_history, head_history),
-    "run_workflow": MixEntry(20, baseline_run_workflow, head_run_workflow),
-    "chat_turn": MixEntry(25, baseline_chat, head_chat),
-    "search_agents": MixEntry(10, baseline_search, head_search),
-}
-
-# what each head operation needs: pyglue helpers and agentdb routines
-HEAD_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "dashboard": (
-        ("stats.user_dashboard", "queries.get_dashboard_executions_optimized"),
-        ("user_dashboard",),
+    "run_workflow": MixEntry(
+        20,
+        lambda t: _run_workflow(t, baseline.load_workflow(t.session, _workflow(t)), bm),
+        # the hot path reads the workflow as one document (agentdb.workflow_document)
+        lambda t: _run_workflow(t, head.workflow_document(t.session, _workflow(t)), models),
     ),
-    "history": (("queries.get_workflow_execution_history", "queries.cursor_of"), ()),
-    "run_workflow": (("queries.get_workflow_document",), ("workflow_document",)),
-    "chat_turn": (("memory.recall",), ()),
-    "search_agents": (("queries.find_agents",), ()),
+    "chat_turn": MixEntry(25, baseline_chat, head_chat),
+    "search_agents": MixEntry(
+        10,
+        lambda t: baseline.agents_by_provider_astext(t.session, _provider(t), SEARCH_PAGE),
+        lambda t: head.agents_by_provider(t.session, _provider(t), SEARCH_PAGE),
+    ),
 }
 
 
-def population(session: Session, size: int, heaviest: uuid.UUID | None) -> list[PlatformUser]:
+def population(session: Session, size: int, heaviest: uuid.UUID) -> list[PlatformUser]:
     """Up to `size` users who own a workflow with an agent block and an agent; heaviest first."""
     rows = session.execute(
         text(
@@ -307,9 +220,5 @@ def population(session: Session, size: int, heaviest: uuid.UUID | None) -> list[
         ),
         {"heaviest": heaviest, "size": size * 2},
     ).all()
-    users = [
-        PlatformUser(uid, tuple(workflows), tuple(agents))
-        for uid, workflows, agents in rows
-        if workflows and agents
-    ]
+    users = [PlatformUser(uid, tuple(w), tuple(a)) for uid, w, a in rows if w and a]
     return users[:size]

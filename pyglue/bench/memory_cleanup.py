@@ -1,236 +1,224 @@
-"""Single-row insert latency into agent_memories while the memory cleanup deletes a backlog.
+"""Memory cleanup while the platform keeps writing: rows/s and the latency of its inserts.
 
-    python -m pyglue.bench.memory_cleanup [--expired 150000] [--live 50000]
-        [--batch-size 5000] [--naive] [--repeat 3] [--database-url URL]
-
-Without --database-url it starts a throwaway cluster (fsync and
-synchronous_commit off: latencies are the database's own work, not the
-disk's). It loads `--expired` expired memories (60% short_term, 20% episodic
-low, 20% long_term low) and `--live` current ones, then one connection inserts
-single memories in autocommit, one after the other, while
-`CALL agentdb.run_memory_maintenance(batch_size)` runs; the insert latencies
-of that window give p50/p95/p99/max. Each cleanup lasts well under a second
-on a small machine, so the backlog is loaded and deleted `--repeat` times and
-the latencies pooled. `--naive` does the same with the performance plan's
-cleanup: one DELETE per rule in one transaction.
+A second connection inserts single rows (autocommit, one every 2 ms) for the
+whole cleanup; the inserts that overlapped it give the p95 the goal bounds.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from sqlalchemy import create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from pyglue import install
+from pyglue.bench import baseline, harness, output
+from pyglue.bench.timing import Timing, summarize
 from pyglue.dburl import libpq_dsn, resolve_url
 
-INSERT = (
-    "INSERT INTO agent_memories (agent_id, session_id, type, importance, content)"
-    " VALUES (%s, %s, 'short_term', 'medium', %s)"
-)
-NAIVE_CLEANUP = (
-    "DELETE FROM agent_memories WHERE type = 'short_term'"
-    " AND created_at < timezone('utc', now()) - interval '24 hours'",
-    "DELETE FROM agent_memories WHERE type = 'long_term' AND importance = 'low'"
-    " AND last_accessed_at < timezone('utc', now()) - interval '90 days'",
-    "DELETE FROM agent_memories WHERE type = 'episodic' AND importance = 'low'"
-    " AND created_at < timezone('utc', now()) - interval '30 days'",
-)
+INSERT_MARKER = "bench-concurrent-insert"  # the session_id of the concurrent inserts
+INSERT_PAUSE_S = 0.002
+BATCH_SIZE = 5000
+NOT_INSERTED = "session_id IS DISTINCT FROM %s"
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    """One cleanup of one database: what it removed, how fast, the concurrent inserts."""
+
+    state: str
+    rows_before: int
+    rows_deleted: int
+    rows_consolidated: int | None
+    seconds: float
+    rows_per_second: float
+    inserts: Timing | None
+    remaining: dict[str, int]  # "type/importance" -> rows left (the concurrent inserts excluded)
+
+
+def _insert_until(
+    stop: threading.Event, ready: threading.Event, url: URL, agent_id: uuid.UUID
+) -> list[tuple[float, float]]:
+    """Single-row inserts into agent_memories until `stop`: (start, latency ms) of each."""
+    samples = []
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        ready.set()
+        while not stop.is_set():
+            start = time.perf_counter()
+            conn.execute(
+                "INSERT INTO agent_memories (agent_id, session_id, type, importance, content)"
+                " VALUES (%s, %s, 'short_term', 'medium', 'a fresh memory')",
+                (agent_id, INSERT_MARKER),
+            )
+            samples.append((start, (time.perf_counter() - start) * 1000))
+            time.sleep(INSERT_PAUSE_S)
+    return samples
+
+
+def _rows(url: URL, query: str) -> list[tuple[str, int]]:
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        return [(str(k), int(v)) for k, v in conn.execute(query, (INSERT_MARKER,)).fetchall()]
+
+
+def _count(url: URL) -> int:
+    return _rows(url, f"SELECT '', count(*) FROM agent_memories WHERE {NOT_INSERTED}")[0][1]
+
+
+def measure(
+    state: str, url: URL, agent_id: uuid.UUID, cleanup: Callable[[], int | None]
+) -> tuple[CleanupResult, list[float]]:
+    """Run `cleanup` while a second connection inserts; the result and the inserts' latencies."""
+    before = _count(url)
+    stop, ready = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        inserts = pool.submit(_insert_until, stop, ready, url, agent_id)
+        ready.wait(30)
+        time.sleep(0.2)  # the inserter is warm before the cleanup starts
+        started = time.perf_counter()
+        try:
+            consolidated = cleanup()
+        finally:
+            finished = time.perf_counter()
+            time.sleep(0.2)
+            stop.set()
+        samples = inserts.result()  # raises what the inserter raised
+    deleted, seconds = before - _count(url), finished - started
+    during = [ms for start, ms in samples if start + ms / 1000 >= started and start <= finished]
+    remaining = _rows(
+        url, f"SELECT type || '/' || importance, count(*) FROM agent_memories"
+        f" WHERE {NOT_INSERTED} GROUP BY 1 ORDER BY 1",
+    )  # fmt: skip
+    result = CleanupResult(
+        state, before, deleted, consolidated, seconds, deleted / seconds if seconds > 0 else 0.0,
+        summarize(during) if during else None, dict(remaining),
+    )  # fmt: skip
+    return result, during
+
+
+def batched_cleanup(url: URL, batch_size: int, cut_at: list[datetime] | None = None) -> int | None:
+    """agentdb's cleanup on an autocommit connection (it commits per batch); consolidated rows.
+
+    `cut_at` receives the instant its rules cut at, for the naive cleanup to reuse.
+    """
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        if cut_at is not None:
+            cut_at.extend(conn.execute("SELECT timezone('utc', now())").fetchone() or ())
+        # the INOUT p_run_id comes back as the CALL's one row
+        run = conn.execute("CALL agentdb.run_memory_maintenance(%s, false)", (batch_size,))
+        row = conn.execute(
+            "SELECT (counts ->> 'consolidated')::int FROM agentdb.maintenance_runs WHERE id = %s",
+            run.fetchone(),
+        ).fetchone()
+    return None if row is None else row[0]
+
+
+def naive_cleanup(url: URL, now: datetime | None = None) -> int:
+    """The plan's MemoryCleanupService (`now` pins its clock); consolidated rows."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with Session(engine) as session:
+            return baseline.cleanup_expired_memories(session, now=now)["consolidated"]
+    finally:
+        engine.dispose()
+
+
+def compare(states: harness.States, agent_id: uuid.UUID) -> list[CleanupResult]:
+    """Head's batched cleanup, then the naive one at baseline cutting at the same instant."""
+    head_url, base_url, cut_at = states.head_url, states.baseline_url, list[datetime]()
+    head, _ = measure(
+        "head", head_url, agent_id, lambda: batched_cleanup(head_url, BATCH_SIZE, cut_at)
+    )
+    base, _ = measure("baseline", base_url, agent_id, lambda: naive_cleanup(base_url, cut_at[0]))
+    return [base, head]
+
+
+# -- pyglue bench memory-cleanup: a synthetic backlog at head, repeated and pooled ------------
 
 
 @dataclass(frozen=True)
 class LatencyResult:
-    """Insert latencies (ms) measured while one cleanup ran."""
+    """Insert latencies pooled over the repeats of one kind of cleanup."""
 
     cleanup: str
     rows_deleted: int
     cleanup_seconds: float
     inserts: int
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
+    latency: Timing | None
 
 
-def load_backlog(dsn: str, agent_id: uuid.UUID, expired: int, live: int) -> None:
+def load_backlog(url: URL, agent_id: uuid.UUID, expired: int, live: int) -> None:
     """Expired memories under each default policy, plus current ones; then VACUUM ANALYZE."""
     short, episodic = expired * 6 // 10, expired * 2 // 10
-    long_term = expired - short - episodic
-    content = "x" * 200
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
         for count, type_, importance, age in (
             (short, "short_term", "medium", "2 days"),
             (episodic, "episodic", "low", "40 days"),
-            (long_term, "long_term", "low", "120 days"),
+            (expired - short - episodic, "long_term", "low", "120 days"),
             (live, "long_term", "medium", "10 days"),
         ):
             conn.execute(
                 "INSERT INTO agent_memories"
                 " (agent_id, type, importance, content, created_at, last_accessed_at)"
-                " SELECT %(agent)s, %(type)s::text, %(importance)s, %(content)s,"
+                " SELECT %(agent)s, %(type)s::text, %(importance)s, repeat('x', 200),"
                 "        timezone('utc', now()) - %(age)s::interval - g * interval '1 second',"
                 "        CASE WHEN %(type)s::text = 'long_term'"
                 "             THEN timezone('utc', now()) - %(age)s::interval END"
                 "   FROM generate_series(1, %(count)s) AS g",
-                {"agent": agent_id, "type": type_, "importance": importance,
-                 "content": content, "age": age, "count": count},
+                {"agent": agent_id, "type": type_, "importance": importance, "age": age,
+                 "count": count},
             )  # fmt: skip
         conn.execute("VACUUM ANALYZE agent_memories")
-
-
-def _percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-@dataclass(frozen=True)
-class _Sample:
-    deleted: int
-    seconds: float
-    latencies: list[float]
-
-
-def measure(dsn: str, agent_id: uuid.UUID, cleanup: str, batch_size: int) -> _Sample:
-    """Insert single rows in a loop while `cleanup` ('batched' or 'naive') runs; their latencies."""
-    latencies: list[float] = []
-    stop = threading.Event()
-    started = threading.Event()
-
-    def insert_loop() -> None:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("SET application_name = 'bench-memory-insert'")
-            content = "a fresh memory " * 10
-            session = f"bench-{uuid.uuid4().hex[:8]}"
-            started.set()
-            while not stop.is_set():
-                begin = time.perf_counter()
-                conn.execute(INSERT, (agent_id, session, content), prepare=True)
-                latencies.append((time.perf_counter() - begin) * 1000)
-
-    inserter = threading.Thread(target=insert_loop, daemon=True)
-    inserter.start()
-    started.wait(30)
-    time.sleep(0.5)  # the inserter warms up before the cleanup starts
-    latencies.clear()
-    begin = time.perf_counter()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        if cleanup == "batched":
-            run_id = conn.execute(
-                "CALL agentdb.run_memory_maintenance(%s, false, NULL)", (batch_size,)
-            ).fetchone()[0]  # type: ignore[index]
-            counts = conn.execute(
-                "SELECT counts -> 'deleted' FROM agentdb.maintenance_runs WHERE id = %s", (run_id,)
-            ).fetchone()[0]  # type: ignore[index]
-            deleted = sum(int(v) for v in counts.values())
-        else:
-            deleted = 0
-            with conn.transaction():
-                for statement in NAIVE_CLEANUP:
-                    deleted += conn.execute(statement).rowcount
-    elapsed = time.perf_counter() - begin
-    stop.set()
-    inserter.join(30)
-    return _Sample(deleted, elapsed, list(latencies))
-
-
-def summarize(cleanup: str, samples: list[_Sample]) -> LatencyResult:
-    """One result from the pooled insert latencies of several cleanups."""
-    window = [latency for sample in samples for latency in sample.latencies]
-    return LatencyResult(
-        cleanup=cleanup,
-        rows_deleted=sum(sample.deleted for sample in samples),
-        cleanup_seconds=sum(sample.seconds for sample in samples),
-        inserts=len(window),
-        p50_ms=_percentile(window, 50),
-        p95_ms=_percentile(window, 95),
-        p99_ms=_percentile(window, 99),
-        max_ms=max(window),
-    )
-
-
-def prepare_database(url: str) -> uuid.UUID:
-    """Upgrade to head and create the user and agent the memories belong to."""
-    engine = create_engine(resolve_url(url), poolclass=NullPool)
-    try:
-        install.upgrade(engine)
-    finally:
-        engine.dispose()
-    agent_id = uuid.uuid4()
-    with psycopg.connect(libpq_dsn(resolve_url(url)), autocommit=True) as conn:
-        user_id = conn.execute(
-            "INSERT INTO users (email) VALUES (%s) RETURNING id", (f"{agent_id}@bench.example",)
-        ).fetchone()[0]  # type: ignore[index]
-        conn.execute(
-            "INSERT INTO agents (id, user_id, name) VALUES (%s, %s, 'bench agent')",
-            (agent_id, user_id),
-        )
-    return agent_id
 
 
 def run(
     url: str, *, expired: int, live: int, batch_size: int, naive: bool, repeat: int = 1
 ) -> list[LatencyResult]:
-    """Load the backlog into `url`, measure during the batched maintenance (and the naive one).
-
-    Each kind of cleanup runs `repeat` times on a reloaded backlog; latencies are pooled.
-    """
-    agent_id = prepare_database(url)
-    dsn = libpq_dsn(resolve_url(url))
-    load_backlog(dsn, agent_id, 0, live)
+    """Upgrade `url` to head, load the backlog, time the batched cleanup (and the naive one)."""
+    db = resolve_url(url)
+    harness.upgrade(db, "head")
+    agent_id = uuid.uuid4()
+    with psycopg.connect(libpq_dsn(db), autocommit=True) as conn:
+        conn.execute(
+            "WITH u AS (INSERT INTO users (email) VALUES (%s) RETURNING id)"
+            " INSERT INTO agents (id, user_id, name) SELECT %s, id, 'bench agent' FROM u",
+            (f"{agent_id}@bench.example", agent_id),
+        )
+    load_backlog(db, agent_id, 0, live)
+    kinds: dict[str, Callable[[], int | None]] = {
+        "batched": lambda: batched_cleanup(db, batch_size)
+    }
+    if naive:
+        kinds["naive"] = lambda: naive_cleanup(db)
     results = []
-    for cleanup in ("batched", "naive") if naive else ("batched",):
-        samples = []
+    for kind, cleanup in kinds.items():
+        runs = []
         for _ in range(repeat):
-            load_backlog(dsn, agent_id, expired, 0)
-            samples.append(measure(dsn, agent_id, cleanup, batch_size))
-        results.append(summarize(cleanup, samples))
+            load_backlog(db, agent_id, expired, 0)
+            runs.append(measure(kind, db, agent_id, cleanup))
+        pooled = [ms for _, latencies in runs for ms in latencies]
+        results.append(
+            LatencyResult(
+                kind, sum(r.rows_deleted for r, _ in runs), sum(r.seconds for r, _ in runs),
+                len(pooled), summarize(pooled) if pooled else None,
+            )
+        )  # fmt: skip
     return results
 
 
 def report(results: list[LatencyResult]) -> str:
-    lines = [
-        f"{'cleanup':<8} {'deleted':>9} {'seconds':>8} {'inserts':>8}"
-        f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-    ]
-    for r in results:
-        lines.append(
-            f"{r.cleanup:<8} {r.rows_deleted:>9,} {r.cleanup_seconds:>8.2f} {r.inserts:>8,}"
-            f" {r.p50_ms:>7.2f} {r.p95_ms:>7.2f} {r.p99_ms:>7.2f} {r.max_ms:>7.2f}"
-        )
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pyglue.bench.memory_cleanup")
-    parser.add_argument("--expired", type=int, default=150_000, help="expired rows to delete")
-    parser.add_argument("--live", type=int, default=50_000, help="current rows that stay")
-    parser.add_argument("--batch-size", type=int, default=5000)
-    parser.add_argument("--naive", action="store_true", help="also measure the plan's DELETEs")
-    parser.add_argument("--repeat", type=int, default=3, help="cleanups per kind, pooled")
-    parser.add_argument("--database-url", help="an empty database (default: a throwaway cluster)")
-    args = parser.parse_args(argv)
-    options = {
-        "expired": args.expired, "live": args.live, "batch_size": args.batch_size,
-        "naive": args.naive, "repeat": args.repeat,
-    }  # fmt: skip
-    if args.database_url:
-        results = run(args.database_url, **options)
-    else:
-        from pyglue.testing import throwaway_cluster
-
-        with throwaway_cluster() as cluster:
-            cluster.create_database("bench")
-            results = run(cluster.url("bench"), **options)
-    print(report(results))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    """The memory-cleanup table."""
+    rows = [
+        [r.cleanup, f"{r.rows_deleted:,}", f"{r.cleanup_seconds:.2f}", f"{r.inserts:,}",
+         *output.timing_cells(r.latency, ("median_ms", "p95_ms", "p99_ms", "max_ms"))]
+        for r in results
+    ]  # fmt: skip
+    header = ["cleanup", "deleted", "seconds", "inserts", "p50 ms", "p95 ms", "p99 ms", "max ms"]
+    return output.table(header, rows)

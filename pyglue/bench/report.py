@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
+from pyglue.bench import output
+from pyglue.bench.memory_cleanup import CleanupResult
+from pyglue.bench.output import jsonable, ms
 from pyglue.bench.run import MODES, BenchResult, Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal, Scenario
+from pyglue.bench.server_side import TableStorage
 from pyglue.bench.timing import ratio
 
 CLEANUP_RATE_GOAL = 100_000.0  # rows/s
 CLEANUP_INSERT_P95_GOAL_MS = 10.0
 SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
-
-
-def _ms(value: float) -> str:
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+TOTALLED = ("column_bytes", "table_bytes", "index_bytes")
 
 
 def verdict(goal: Goal | None, m: Measurement) -> str:
@@ -37,7 +31,7 @@ def verdict(goal: Goal | None, m: Measurement) -> str:
     if goal is None:
         return "no goal"
     if goal.p95_max_ms is not None and m.head.p95_ms > goal.p95_max_ms:
-        return f"MISS (p95 {_ms(m.head.p95_ms)} ms)"
+        return f"MISS (p95 {ms(m.head.p95_ms)} ms)"
     if goal.speedup_min is not None:
         speedup = ratio(m.baseline.median_ms, m.head.median_ms)
         if speedup < goal.speedup_min:
@@ -48,7 +42,7 @@ def verdict(goal: Goal | None, m: Measurement) -> str:
 def _server(value: float | None) -> str:
     if value is None:
         return "—"
-    return _ms(value) if value >= 0.01 else f"{value:.3f}"
+    return ms(value) if value >= 0.01 else f"{value:.3f}"
 
 
 def _plan_met(scenario: Scenario, m: Measurement) -> str:
@@ -57,110 +51,101 @@ def _plan_met(scenario: Scenario, m: Measurement) -> str:
     return "met" if m.head.p95_ms <= scenario.plan_target_ms else "missed"
 
 
+SCENARIO_HEADER = (
+    "scenario", "prepare mode", "plan (before → target)", "goal at head",
+    "baseline median / p95 ms", "head median / p95 ms", "speed-up (median)",
+    "statements (baseline → head)", "DB exec ms/op (baseline → head)", "same result",
+    "plan target", "verdict", "load avg",
+)  # fmt: skip
+
+
 def scenario_table(result: BenchResult) -> str:
-    lines = [
-        "| scenario | prepare mode | plan (before → target) | goal at head"
-        " | baseline median / p95 ms | head median / p95 ms | speed-up (median)"
-        " | statements (baseline → head) | DB exec ms/op (baseline → head)"
-        " | same result | plan target | verdict | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for m in result.measurements:
         s = SCENARIO_BY_KEY[m.scenario]
-        goal = s.goal.text if s.goal else "—"
+        first = [s.title, m.mode, s.plan, s.goal.text if s.goal else "—"]
         if m.baseline is None or m.head is None:
-            lines.append(
-                f"| {s.title} | {m.mode} | {s.plan} | {goal} | — | — | — | — | — | — | — | "
-                f"{verdict(s.goal, m)}{': ' + m.error if m.error else ''} | — |"
-            )
+            error = f"{verdict(s.goal, m)}{': ' + m.error if m.error else ''}"
+            rows.append([*first, *["—"] * 7, error, "—"])
             continue
-        speedup = ratio(m.baseline.median_ms, m.head.median_ms)
-        lines.append(
-            f"| {s.title} | {m.mode} | {s.plan} | {goal}"
-            f" | {_ms(m.baseline.median_ms)} / {_ms(m.baseline.p95_ms)}"
-            f" | {_ms(m.head.median_ms)} / {_ms(m.head.p95_ms)}"
-            f" | {speedup:.0f}x | {m.baseline_statements} → {m.head_statements}"
-            f" | {_server(m.baseline_server_ms)} → {_server(m.head_server_ms)}"
-            f" | {'yes' if m.same_result else 'NO'} | {_plan_met(s, m)} | {verdict(s.goal, m)}"
-            f" | {_server(m.load_average)} |"
-        )
-    return "\n".join(lines)
+        rows.append([
+            *first,
+            f"{ms(m.baseline.median_ms)} / {ms(m.baseline.p95_ms)}",
+            f"{ms(m.head.median_ms)} / {ms(m.head.p95_ms)}",
+            f"{ratio(m.baseline.median_ms, m.head.median_ms):.0f}x",
+            f"{m.baseline_statements} → {m.head_statements}",
+            f"{_server(m.baseline_server_ms)} → {_server(m.head_server_ms)}",
+            "yes" if m.same_result else "NO", _plan_met(s, m), verdict(s.goal, m),
+            _server(m.load_average),
+        ])  # fmt: skip
+    return output.table(SCENARIO_HEADER, rows)
+
+
+def _cleanup_verdict(run: CleanupResult) -> list[str]:
+    if run.state != "head":
+        return ["— (the plan's code)", "—"]
+    why = [f"{run.rows_per_second:,.0f} rows/s"] if run.rows_per_second < CLEANUP_RATE_GOAL else []
+    if run.inserts is None or run.inserts.p95_ms > CLEANUP_INSERT_P95_GOAL_MS:
+        why.append("insert p95")
+    return ["≥ 100k rows/s, insert p95 ≤ 10 ms", f"MISS ({', '.join(why)})" if why else "PASS"]
 
 
 def cleanup_table(result: BenchResult) -> str:
     if result.cleanup_error:
         return f"Memory cleanup: {result.cleanup_error}"
-    lines = [
-        "| memory cleanup | rows before | rows deleted | seconds | rows/s | concurrent inserts"
-        " | insert p50 / p95 / max ms | goal | verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for run in result.cleanup:
-        ins = run.inserts
-        lat = f"{_ms(ins.median_ms)} / {_ms(ins.p95_ms)} / {_ms(ins.max_ms)}" if ins else "—"
-        if run.state == "head":
-            ok = (
-                run.rows_per_second >= CLEANUP_RATE_GOAL
-                and ins is not None
-                and ins.p95_ms <= CLEANUP_INSERT_P95_GOAL_MS
-            )
-            why = []
-            if run.rows_per_second < CLEANUP_RATE_GOAL:
-                why.append(f"{run.rows_per_second:,.0f} rows/s")
-            if ins is None or ins.p95_ms > CLEANUP_INSERT_P95_GOAL_MS:
-                why.append("insert p95")
-            goal = "≥ 100k rows/s, insert p95 ≤ 10 ms"
-            text = "PASS" if ok else f"MISS ({', '.join(why)})"
-        else:
-            goal, text = "— (the plan's code)", "—"
-        lines.append(
-            f"| {run.state} | {run.rows_before:,} | {run.rows_deleted:,} | {run.seconds:.2f}"
-            f" | {run.rows_per_second:,.0f} | {ins.runs if ins else 0} | {lat} | {goal} | {text} |"
-        )
+    header = (
+        "memory cleanup", "rows before", "rows deleted", "seconds", "rows/s",
+        "concurrent inserts", "insert p50 / p95 / max ms", "goal", "verdict",
+    )  # fmt: skip
+    rows = [
+        [run.state, f"{run.rows_before:,}", f"{run.rows_deleted:,}", f"{run.seconds:.2f}",
+         f"{run.rows_per_second:,.0f}", run.inserts.runs if run.inserts else 0,
+         " / ".join(output.timing_cells(run.inserts, ("median_ms", "p95_ms", "max_ms"))),
+         *_cleanup_verdict(run)]
+        for run in result.cleanup
+    ]  # fmt: skip
     same = {True: "yes", False: "NO", None: "—"}[result.cleanup_same_result]
-    lines.append("")
-    lines.append(f"Both states left the same rows (per type/importance): {same}.")
-    return "\n".join(lines)
+    return output.table(header, rows) + (
+        f"\n\nBoth states left the same rows (per type/importance): {same}."
+    )
 
 
 def _mb(n: int) -> str:
     return f"{n / 1048576:.1f} MB"
 
 
+def _change(before: int, after: int) -> float:
+    return (after - before) / before * 100 if before else 0.0
+
+
+def _storage_row(b: TableStorage, h: TableStorage) -> list[str]:
+    return [
+        h.table, _mb(b.column_bytes), _mb(h.column_bytes),
+        f"{_change(b.column_bytes, h.column_bytes):+.0f}%",
+        f"{_mb(b.table_bytes)} → {_mb(h.table_bytes)}",
+        f"{_mb(b.index_bytes)} → {_mb(h.index_bytes)}",
+    ]  # fmt: skip
+
+
+def _total(tables: list[TableStorage]) -> TableStorage:
+    sums = (sum(getattr(t, name) for t in tables) for name in TOTALLED)
+    return TableStorage("**all**", *sums)
+
+
 def storage_table(result: BenchResult) -> str:
-    if not result.storage:
-        return ""
-    lines = [
-        "| table | json column bytes (baseline) | jsonb column bytes (head) | change"
-        " | table baseline → head | indexes baseline → head |",
-        "|---|---|---|---|---|---|",
-    ]
-    base = {t.table: t for t in result.storage["baseline"]}
-    totals = [0, 0, 0, 0]
-    for t in result.storage["head"]:
-        b = base[t.table]
-        change = (t.column_bytes - b.column_bytes) / b.column_bytes * 100 if b.column_bytes else 0.0
-        lines.append(
-            f"| {t.table} | {_mb(b.column_bytes)} | {_mb(t.column_bytes)} | {change:+.0f}%"
-            f" | {_mb(b.table_bytes)} → {_mb(t.table_bytes)}"
-            f" | {_mb(b.index_bytes)} → {_mb(t.index_bytes)} |"
-        )
-        totals[0] += b.column_bytes
-        totals[1] += t.column_bytes
-        totals[2] += b.table_bytes
-        totals[3] += t.table_bytes
-    change = (totals[1] - totals[0]) / totals[0] * 100 if totals[0] else 0.0
-    verdict_text = "met" if change <= -30 else "missed"
-    lines.append(
-        f"| **all** | {_mb(totals[0])} | {_mb(totals[1])} | {change:+.0f}%"
-        f" | {_mb(totals[2])} → {_mb(totals[3])} | |"
+    header = (
+        "table", "json column bytes (baseline)", "jsonb column bytes (head)", "change",
+        "table baseline → head", "indexes baseline → head",
+    )  # fmt: skip
+    base, head = result.storage["baseline"], result.storage["head"]
+    rows = [_storage_row(b, h) for b, h in zip(base, head, strict=True)]
+    b_all, h_all = _total(base), _total(head)
+    rows.append([*_storage_row(b_all, h_all)[:-1], ""])
+    change = _change(b_all.column_bytes, h_all.column_bytes)
+    return output.table(header, rows) + (
+        "\n\nThe plan's storage target (json 100 MB → jsonb 70 MB, 30% smaller):"
+        f" {'met' if change <= -30 else 'missed'} ({change:+.0f}% here)."
     )
-    lines.append("")
-    lines.append(
-        f"The plan's storage target (json 100 MB → jsonb 70 MB, 30% smaller): {verdict_text}"
-        f" ({change:+.0f}% here)."
-    )
-    return "\n".join(lines)
 
 
 def markdown(result: BenchResult) -> str:
@@ -189,27 +174,11 @@ def markdown(result: BenchResult) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def results_json(result: BenchResult, *, keep_results: bool = False) -> dict[str, Any]:
-    data = _jsonable(result)
-    assert isinstance(data, dict)
+def results_json(result: BenchResult) -> dict[str, Any]:
+    """The result as JSON, each measurement with its verdict."""
+    data: dict[str, Any] = jsonable(result)
     for m, raw in zip(data["measurements"], result.measurements, strict=True):
         m["verdict"] = verdict(SCENARIO_BY_KEY[raw.scenario].goal, raw)
-        if not keep_results:
-            del m["baseline_result"], m["head_result"]
     return data
 
 
@@ -251,13 +220,8 @@ def chart(result: BenchResult, path: Path) -> Path | None:
     return path
 
 
-def write(result: BenchResult, out: Path) -> dict[str, Path]:
+def write(result: BenchResult, out: Path) -> list[Path]:
     """Write report.md, results.json and bench.png into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"markdown": out / "report.md", "json": out / "results.json"}
-    files["markdown"].write_text(markdown(result))
-    files["json"].write_text(json.dumps(results_json(result), indent=2) + "\n")
+    files = output.write(out, {"report.md": markdown(result), "results.json": results_json(result)})
     png = chart(result, out / "bench.png")
-    if png is not None:
-        files["chart"] = png
-    return files
+    return files if png is None else [*files, png]

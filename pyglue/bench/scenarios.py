@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pyglue import queries
 from pyglue.bench import baseline, head
 from pyglue.bench.context import HISTORY_PAGE_SIZE, Context
 
@@ -33,8 +33,6 @@ class Scenario:
     goal: Goal | None
     baseline: Access
     head: Access
-    helpers: tuple[str, ...] = ()  # "module.name" in pyglue the head side needs
-    routines: tuple[str, ...] = ()  # keys of head.SQL_ROUTINES the head side needs
 
 
 def p95(ms: float) -> Goal:
@@ -44,12 +42,9 @@ def p95(ms: float) -> Goal:
 SPEEDUP_30 = Goal("≥ 30x faster", speedup_min=30.0)
 
 
-def _deep_cursor(ctx: Context) -> Any:
+def _deep_cursor(ctx: Context) -> queries.HistoryCursor | None:
     """The keyset cursor of the page before the deep page, as pyglue.queries takes it."""
-    if ctx.deep_cursor is None:
-        return None
-    cursor_class = getattr(importlib.import_module("pyglue.queries"), "HistoryCursor")  # noqa: B009
-    return cursor_class(*ctx.deep_cursor)
+    return None if ctx.deep_cursor is None else queries.HistoryCursor(*ctx.deep_cursor)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -57,47 +52,37 @@ SCENARIOS: tuple[Scenario, ...] = (
         "workflow_orm", "workflow loading (ORM helper)", "2000 → 300 ms", 300.0, p95(3),
         lambda s, c: baseline.load_workflow(s, c.sample_workflow_id),
         lambda s, c: head.load_workflow(s, c.sample_workflow_id),
-        helpers=("queries.get_workflow_with_relations",),
     ),
     Scenario(
         "workflow_document", "workflow loading (document function)", "2000 → 300 ms", 300.0, p95(2),
         lambda s, c: baseline.load_workflow(s, c.sample_workflow_id),
         lambda s, c: head.workflow_document(s, c.sample_workflow_id),
-        helpers=("queries.get_workflow_document",),
-        routines=("workflow_document",),
     ),
     Scenario(
         "agent_orm", "agent loading (ORM helper)", "800 → 150 ms", 150.0, p95(1),
         lambda s, c: baseline.load_agent(s, c.sample_agent_id),
         lambda s, c: head.load_agent(s, c.sample_agent_id),
-        helpers=("queries.get_agent_with_relations",),
     ),
     Scenario(
         "agent_document", "agent loading (document function)", "800 → 150 ms", 150.0, p95(1),
         lambda s, c: baseline.load_agent(s, c.sample_agent_id),
         lambda s, c: head.agent_document(s, c.sample_agent_id),
-        helpers=("queries.get_agent_document",),
-        routines=("agent_document",),
     ),
     Scenario(
         "dashboard", "dashboard stats, heaviest user, 30 days", "5000 → 100 ms", 100.0, p95(1),
         lambda s, c: baseline.dashboard_stats(s, c.dashboard_user_id, c.dashboard_since),
         lambda s, c: head.dashboard_stats(s, c.dashboard_user_id, c.dashboard_days),
-        helpers=("stats.user_dashboard",),
-        routines=("user_dashboard",),
     ),
     Scenario(
         "dashboard_executions", "dashboard recent executions (50, agent + metrics)",
         "5000 → 100 ms", 100.0, None,
         lambda s, c: baseline.dashboard_executions(s, c.dashboard_user_id),
         lambda s, c: head.dashboard_executions(s, c.dashboard_user_id),
-        helpers=("queries.get_dashboard_executions_optimized",),
     ),
     Scenario(
         "history", "execution history, page 1 (50 rows)", "2000 → 400 ms", 400.0, p95(2),
         lambda s, c: baseline.workflow_history(s, c.history_user_id, c.history_workflow_id),
         lambda s, c: head.workflow_history(s, c.history_user_id, c.history_workflow_id),
-        helpers=("queries.get_workflow_execution_history",),
     ),
     Scenario(
         "history_completed", "execution history, status completed (50 rows)", "2000 → 400 ms",
@@ -108,7 +93,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         lambda s, c: head.workflow_history(
             s, c.history_user_id, c.history_workflow_id, status="completed"
         ),
-        helpers=("queries.get_workflow_execution_history",),
     ),
     Scenario(
         "history_deep", "execution history, deep page (50 rows)", "2000 → 400 ms", 400.0, p95(2),
@@ -118,27 +102,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         lambda s, c: head.workflow_history(
             s, c.history_user_id, c.history_workflow_id, before=_deep_cursor(c)
         ),
-        helpers=("queries.get_workflow_execution_history",),
     ),
     Scenario(
         "agent_history", "agent execution history, busiest agent (50 rows)", "2000 → 400 ms",
         400.0, p95(2),
         lambda s, c: baseline.agent_history(s, c.agent_history_user_id, c.agent_history_agent_id),
         lambda s, c: head.agent_history(s, c.agent_history_user_id, c.agent_history_agent_id),
-        helpers=("queries.get_agent_execution_history",),
     ),
     Scenario(
         "stale_running", "status filtering: stale running check", "3000 → 500 ms", 500.0, p95(2),
         lambda s, c: baseline.stale_running(s),
         lambda s, c: head.stale_running(s),
-        helpers=("queries.get_stale_running_executions",),
     ),
     Scenario(
         "search_provider_astext", "JSON search, 20 rows: provider, ORM ->> (plan's form)",
         "10000 → 500 ms", 500.0, SPEEDUP_30,
         lambda s, c: baseline.agents_by_provider_astext(s, c.provider, c.search_limit),
         lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
-        helpers=("queries.find_agents",),
     ),
     Scenario(
         "search_provider_cast", "JSON search, 20 rows: provider, ::jsonb ->>",
@@ -146,7 +126,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         SPEEDUP_30,
         lambda s, c: baseline.agents_by_provider_cast(s, c.provider, c.search_limit),
         lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
-        helpers=("queries.find_agents",),
     ),
     Scenario(
         "search_provider_like", "JSON search, 20 rows: provider, text LIKE vs @>",
@@ -156,7 +135,6 @@ SCENARIOS: tuple[Scenario, ...] = (
             s, c.provider, c.config_separator, c.search_limit
         ),
         lambda s, c: head.agents_by_config(s, c.provider, c.search_limit),
-        helpers=("queries.find_agents",),
     ),
     Scenario(
         "search_node_type_cast", "JSON search, 20 rows: node type, ::jsonb @>",
@@ -164,7 +142,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         SPEEDUP_30,
         lambda s, c: baseline.workflows_with_node_type_cast(s, c.node_type, c.search_limit),
         lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit),
-        helpers=("queries.find_workflows_with_node_type",),
     ),
     Scenario(
         "search_node_type_like", "JSON search, 20 rows: node type, text LIKE",
@@ -174,15 +151,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             s, c.node_type, c.graph_separator, c.search_limit
         ),
         lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit),
-        helpers=("queries.find_workflows_with_node_type",),
     ),
 )  # fmt: skip
 
 assert HISTORY_PAGE_SIZE == 50  # the goal's "50 rows"
-
-
-def unavailable(scenario: Scenario, missing_routines: set[str]) -> str | None:
-    """Why the head side of `scenario` cannot run here, or None when everything is installed."""
-    missing = [f"pyglue.{h}" for h in scenario.helpers if head.helper(*h.split(".", 1)) is None]
-    missing += [head.SQL_ROUTINES[r] for r in scenario.routines if r in missing_routines]
-    return f"not available: {', '.join(missing)}" if missing else None

@@ -1,4 +1,4 @@
-"""`pyglue bench` and `pyglue loadtest` end to end at scale small: same results, no errors.
+"""Every `pyglue bench` subcommand end to end at tiny sizes: same results, no errors.
 
 These check correctness, never timings: every scenario must return the same
 rows and numbers at baseline and at head, and the load test must finish its
@@ -25,7 +25,7 @@ def test_bench_small_gives_the_same_results_at_both_states(
     pg_cluster: PostgresCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status = cli.main(
-        ["bench", "--scale", "small", "--runs", "3", "--warmup", "1",
+        ["bench", "scenarios", "--scale", "small", "--runs", "3", "--warmup", "1",
          "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
     )  # fmt: skip
     assert status == 0
@@ -67,8 +67,8 @@ def test_bench_small_gives_the_same_results_at_both_states(
 @pytest.mark.slow
 def test_loadtest_runs_without_errors(pg_cluster: PostgresCluster, tmp_path: Path) -> None:
     status = cli.main(
-        ["loadtest", "--scale", "small", "--users", "4", "--duration", "3", "--think", "0.2",
-         "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
+        ["bench", "loadtest", "--scale", "small", "--users", "4", "--duration", "3",
+         "--think", "0.2", "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
     )  # fmt: skip
     assert status == 0
     phases = json.loads((tmp_path / "loadtest.json").read_text())
@@ -82,6 +82,57 @@ def test_loadtest_runs_without_errors(pg_cluster: PostgresCluster, tmp_path: Pat
         assert phase["operations"] > 0
         assert 0.0 < phase["pool_utilization"] < 1.0
     assert "| users | state | ops/s |" in (tmp_path / "loadtest.md").read_text()
+
+
+@pytest.mark.slow
+def test_stats_writes_times_writers_and_the_dashboard(
+    pg_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    status = cli.main(
+        ["bench", "stats-writes", "--scale", "small", "--seconds", "1", "--rounds", "1",
+         "--samples", "3", "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    data = json.loads((tmp_path / "stats-writes.json").read_text())
+    assert len(data["throughput"]) == 2 * 3 * 2  # writers x spreads x (without, with stats)
+    assert all(t["pairs_per_second"] > 0 for t in data["throughput"])
+    assert [c["timing"]["runs"] for c in data["dashboard"]] == [3, 3, 3, 3, 10]
+    text = (tmp_path / "stats-writes.md").read_text()
+    assert "| writers | writing for | without stats | with stats | ratio |" in text
+    assert "verify_execution_stats over all history: 0 differing rows" in text
+    with pg_cluster.connect() as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'stats_%'")
+        assert left.fetchall() == []
+
+
+@pytest.mark.slow
+def test_memory_cleanup_compares_batched_and_naive(
+    pg_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    status = cli.main(
+        ["bench", "memory-cleanup", "--expired", "3000", "--live", "500", "--repeat", "1",
+         "--naive", "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    results = json.loads((tmp_path / "memory-cleanup.json").read_text())
+    assert [(r["cleanup"], r["rows_deleted"]) for r in results] == [
+        ("batched", 3000),
+        ("naive", 3000),
+    ]
+    assert (
+        "| cleanup | deleted | seconds | inserts |" in (tmp_path / "memory-cleanup.md").read_text()
+    )
+
+
+def test_instrument_overhead_reports_the_ratio(
+    pg_cluster: PostgresCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(
+        ["bench", "instrument-overhead", "--rounds", "1", "--statements", "200",
+         "--database-url", pg_cluster.url("postgres")]
+    )  # fmt: skip
+    assert status == 0
+    assert "overhead ratio (sum instrumented / sum plain wall time):" in capsys.readouterr().out
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -116,6 +167,14 @@ def test_verdict_says_pass_or_miss_plainly() -> None:
         (["loadtest", "--users", "0"], "--users: each count from 1 to 5000"),
         (["loadtest", "--users", "a,b"], "--users takes counts like 100,300,500"),
         (["loadtest", "--duration", "-1"], "--duration: must be > 0"),
+        (["bench", "loadtest", "--think", "0"], "--think: must be > 0"),
+        (["bench", "nope"], "invalid choice: 'nope'"),
+        (["bench", "stats-writes", "--seconds", "x"], "--seconds: must be an integer >= 1"),
+        (["bench", "memory-cleanup", "--repeat", "0"], "--repeat: must be an integer >= 1"),
+        (
+            ["bench", "instrument-overhead", "--statements", "150"],
+            "--statements: must be an integer >= 100, a multiple of 100, not '150'",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_naming_the_option(

@@ -1,6 +1,6 @@
 """Insert latency during a cleanup of 100k expired memories (measured and printed, never asserted).
 
-`python -m pyglue.bench.memory_cleanup --naive` prints the same table for
+`pyglue bench memory-cleanup --naive` prints the same table for
 150k rows, with the performance plan's single-transaction DELETEs beside.
 """
 

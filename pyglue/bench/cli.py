@@ -1,0 +1,217 @@
+"""`pyglue bench <benchmark>`: every benchmark of agentdb, one command line.
+
+Each benchmark takes --database-url (default $DATABASE_URL): its databases are
+created on that server and dropped at the end; without one a throwaway
+cluster is started. `pyglue bench [options]` without a benchmark runs the
+scenarios, as it always has. Argument errors exit 2 naming the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pyglue.bench import (
+    datagen,
+    harness,
+    instrument_overhead,
+    loadreport,
+    loadtest,
+    memory_cleanup,
+    output,
+    report,
+    stats_writes,
+)
+from pyglue.bench.harness import Server, States
+from pyglue.bench.run import run_scenarios
+from pyglue.bench.timing import DEFAULT_RUNS, DEFAULT_WARMUP
+
+Namespace = argparse.Namespace
+RESULTS = Path("bench-results")
+
+
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _publish(args: Namespace, text: str, data: Any) -> None:
+    print(text)
+    output.write(args.out, {f"{args.benchmark}.md": text, f"{args.benchmark}.json": data})
+
+
+def _scenarios(states: States, args: Namespace) -> None:
+    result = run_scenarios(states, runs=args.runs, warmup=args.warmup, progress=_progress)
+    files = report.write(result, args.out)
+    print(report.markdown(result))
+    print("written: " + ", ".join(str(p) for p in files))
+
+
+def _loadtest(states: States, args: Namespace) -> None:
+    urls = {"baseline": states.baseline_url, "head": states.head_url}
+    urls = urls if args.state == "both" else {args.state: urls[args.state]}
+    heaviest = states.dataset.heaviest_user_id
+    phases = asyncio.run(
+        loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
+    )
+    _publish(args, loadreport.markdown(phases, think_s=args.think, scale=states.scale), phases)
+
+
+def _on_generated_data(run: Callable[[States, Namespace], None]) -> Callable[..., None]:
+    def handler(args: Namespace, srv: Server) -> None:
+        run(harness.prepare(srv, args.scale, seed=args.seed, progress=_progress), args)
+
+    return handler
+
+
+def _stats_writes(args: Namespace, srv: Server) -> None:
+    if args.durable and srv.throwaway:
+        stats_writes.make_durable(srv)
+    sections, data = [stats_writes.settings(srv)], dict[str, Any]()
+    if not args.skip_throughput:
+        data["throughput"] = stats_writes.throughput(srv, args.seconds, args.rounds)
+        sections.append(
+            stats_writes.throughput_table(data["throughput"], args.seconds, args.rounds)
+        )
+    if not args.skip_dashboard:
+        notes, data["dashboard"] = stats_writes.dashboard_at_scale(
+            srv, args.scale, args.seed, args.samples, _progress
+        )
+        sections.append(notes + "\n\n" + stats_writes.dashboard_table(data["dashboard"]))
+    _publish(args, "\n\n".join(sections), data)
+
+
+def _memory_cleanup(args: Namespace, srv: Server) -> None:
+    url = harness.database(srv, "bench_memory_cleanup", None).render_as_string(hide_password=False)
+    options = {k: getattr(args, k) for k in ("expired", "live", "batch_size", "naive", "repeat")}
+    results = memory_cleanup.run(url, **options)
+    _publish(args, memory_cleanup.report(results), results)
+
+
+def _instrument_overhead(args: Namespace, srv: Server) -> None:
+    url = harness.database(srv, "bench_overhead", None)
+    results = instrument_overhead.measure(url, args.rounds, args.statements)
+    _publish(args, instrument_overhead.report(results, args.statements), results)
+
+
+def _demo(args: Namespace, srv: Server) -> None:
+    """What `make demo` runs: the scenarios at scale small, then a short load test, one dataset."""
+    states = harness.prepare(srv, "small", seed=42, progress=_progress)
+    out = str(args.out)
+    _scenarios(states, _parse(["scenarios", "--out", out]))
+    _loadtest(states, _parse(["loadtest", "--users", "20,50", "--duration", "10", "--out", out]))
+
+
+def _count(minimum: int, step: int = 1) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = minimum - 1
+        if number < minimum or number % step:
+            multiple = f", a multiple of {step}" if step > 1 else ""
+            message = f"must be an integer >= {minimum}{multiple}, not {value!r}"
+            raise argparse.ArgumentTypeError(message)
+        return number
+
+    return parse
+
+
+def _positive(value: str) -> float:
+    if float(value) <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {value}")
+    return float(value)
+
+
+def _users(value: str) -> list[int]:
+    try:
+        counts = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        message = f"--users takes counts like 100,300,500, not {value!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if not counts or any(c < 1 or c > 5000 for c in counts):
+        raise argparse.ArgumentTypeError("--users: each count from 1 to 5000")
+    return counts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pyglue bench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="benchmark", required=True)
+    scales = sorted(datagen.SCALES)
+
+    def add(name: str, handler: Callable[..., None], text: str, out: Path | None = None) -> Any:
+        p = sub.add_parser(name, help=text, description=text, formatter_class=_ShowDefaults)
+        p.set_defaults(handler=handler)
+        p.add_argument("--database-url", metavar="URL", help="server to build on (the role needs"
+                       " CREATEDB); default $DATABASE_URL, else a throwaway cluster")  # fmt: skip
+        p.add_argument("--out", type=Path, default=out, help="also write the report here")
+        return p
+
+    def dataset(p: argparse.ArgumentParser, scale: str) -> None:
+        p.add_argument("--scale", choices=scales, default=scale, help="dataset size")
+        p.add_argument("--seed", type=int, default=42, help="dataset seed")
+
+    p = add("scenarios", _on_generated_data(_scenarios), "the before/after table", RESULTS)
+    dataset(p, "small")
+    p.add_argument("--runs", type=_count(1), default=DEFAULT_RUNS, help="timed runs per cell")
+    p.add_argument("--warmup", type=_count(0), default=DEFAULT_WARMUP, help="untimed runs first")
+    p = add("loadtest", _on_generated_data(_loadtest), "simulated users against both states")
+    dataset(p, "small")
+    p.add_argument("--users", type=_users, default=[100, 300, 500], help="e.g. 100,300,500")
+    p.add_argument("--duration", type=_positive, default=60.0, help="seconds per phase")
+    p.add_argument("--state", choices=("baseline", "head", "both"), default="both", help="states")
+    p.add_argument("--think", type=_positive, default=loadtest.THINK_S, help="mean think time, s")
+    p = add("stats-writes", _stats_writes, "write cost of the stats triggers, dashboard at scale")
+    dataset(p, "full")
+    p.add_argument("--durable", action="store_true", help="throwaway cluster with fsync on")
+    p.add_argument("--seconds", type=_count(1), default=10, help="per pgbench run")
+    p.add_argument("--rounds", type=_count(1), default=2, help="runs per configuration (median)")
+    p.add_argument("--samples", type=_count(1), default=2000, help="timed calls per dashboard call")
+    p.add_argument("--skip-throughput", action="store_true", help="no pgbench runs")
+    p.add_argument("--skip-dashboard", action="store_true", help="no dataset, no dashboard")
+    p = add("memory-cleanup", _memory_cleanup, "insert latency during memory cleanup")
+    p.add_argument("--expired", type=_count(1), default=150_000, help="expired rows to delete")
+    p.add_argument("--live", type=_count(0), default=50_000, help="current rows that stay")
+    p.add_argument("--batch-size", type=_count(1), default=memory_cleanup.BATCH_SIZE, help="rows")
+    p.add_argument("--naive", action="store_true", help="also time the plan's DELETEs")
+    p.add_argument("--repeat", type=_count(1), default=3, help="cleanups per kind, pooled")
+    p = add("instrument-overhead", _instrument_overhead, "cost of instrument()")
+    p.add_argument("--rounds", type=_count(1), default=10, help="rounds, each engine once")
+    per_unit = instrument_overhead.PER_UNIT
+    p.add_argument(
+        "--statements", type=_count(per_unit, per_unit), default=10_000, help="per round"
+    )
+    demo_out = Path(os.environ.get("PYGLUE_DEMO_OUT", RESULTS))
+    add("demo", _demo, "what `make demo` runs: scenarios, then a short load test", demo_out)
+    return parser
+
+
+def _parse(argv: Sequence[str]) -> Namespace:
+    args = list(argv)
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help")):
+        args.insert(0, "scenarios")  # `pyglue bench [options]` has always run the scenarios
+    return build_parser().parse_args(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.benchmark == "demo":
+        url = args.database_url or os.environ.get("DATABASE_URL")
+        where = f"DATABASE_URL ({url.split('@')[-1]})" if url else "a throwaway PostgreSQL cluster"
+        print(f"# agentdb demo on {where}\n", flush=True)
+    with harness.server(args.database_url) as srv:
+        args.handler(args, srv)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
