@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster started from the installed binaries.
+"""A throwaway PostgreSQL cluster started from the installed binaries, and a PgBouncer before it.
 
 Used by the test suite and by `make demo`. The cluster lives in a temporary
 directory, listens on 127.0.0.1 (a free port) and on a Unix socket in that
@@ -251,12 +251,120 @@ class PostgresCluster:
                 time.sleep(0.1)
 
 
-_LIVE: list[PostgresCluster] = []
+PGBOUNCER_HINT = "pgbouncer not found: install it (apt-get install pgbouncer)"
+
+
+def find_pgbouncer(fallback: Path = Path("/usr/sbin/pgbouncer")) -> Path:
+    """The pgbouncer binary: on PATH, else Debian's /usr/sbin/pgbouncer."""
+    found = shutil.which("pgbouncer") or fallback
+    if not Path(found).is_file():
+        raise PostgresNotFound(PGBOUNCER_HINT)
+    return Path(found)
+
+
+@dataclass
+class PgBouncer:
+    """A real PgBouncer in transaction pooling mode before a running cluster.
+
+    Every role of the cluster can log in (auth_query as the superuser, trust
+    as the cluster has it); `pool_size` server connections per database and
+    role, up to `max_client_conn` clients. Like the cluster, it runs as the
+    unprivileged server user when we are root (PgBouncer refuses root), and
+    is stopped at interpreter exit.
+    """
+
+    cluster: PostgresCluster
+    pool_size: int = 20
+    max_client_conn: int = 10_000
+    port: int = field(default_factory=_free_port)
+    binary: Path = field(default_factory=find_pgbouncer)
+    _running: bool = False
+
+    @property
+    def basedir(self) -> Path:
+        return self.cluster.basedir / f"pgbouncer-{self.port}"
+
+    def url(self, dbname: str = "postgres", *, driver: str = "postgresql+psycopg") -> str:
+        return f"{driver}://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname={dbname}"
+
+    def start(self) -> PgBouncer:
+        self.basedir.mkdir()
+        (self.basedir / "users.txt").write_text(f'"{SUPERUSER}" ""\n')
+        settings = {
+            "listen_addr": "127.0.0.1",
+            "listen_port": str(self.port),
+            "unix_socket_dir": "",
+            "pool_mode": "transaction",
+            "auth_type": "trust",
+            "auth_file": str(self.basedir / "users.txt"),
+            "auth_user": SUPERUSER,
+            "admin_users": SUPERUSER,
+            "max_client_conn": str(self.max_client_conn),
+            "default_pool_size": str(self.pool_size),
+            "max_db_connections": "0",
+            # psycopg and SQLAlchemy send these at connect; a pooled server
+            # connection cannot keep per-client settings anyway
+            "ignore_startup_parameters": "extra_float_digits,options",
+            "logfile": str(self.basedir / "pgbouncer.log"),
+            "pidfile": str(self.basedir / "pgbouncer.pid"),
+        }
+        lines = ["[databases]", f"* = host=127.0.0.1 port={self.cluster.port}", "[pgbouncer]"]
+        lines += [f"{key} = {value}" for key, value in settings.items()]
+        (self.basedir / "pgbouncer.ini").write_text("\n".join(lines) + "\n")
+        if os.geteuid() == 0:
+            user = _ensure_os_user(SERVER_USER)
+            for path in (self.basedir, *self.basedir.iterdir()):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        run_as_server_user(
+            [str(self.binary), "-d", str(self.basedir / "pgbouncer.ini")], cwd=self.basedir
+        )
+        self._running = True
+        _LIVE.append(self)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with psycopg.connect(self.conninfo(), autocommit=True, prepare_threshold=None):
+                    return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def show(self, what: str) -> list[tuple[object, ...]]:
+        """A SHOW command of PgBouncer's admin console: POOLS, STATS, CLIENTS, SERVERS ..."""
+        if not what.isalpha():
+            raise ValueError(f"not a SHOW command: {what!r}")
+        conninfo = self.conninfo("pgbouncer")
+        with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None) as conn:
+            cursor = conn.cursor()
+            cursor.execute(f"SHOW {what.upper()}")
+            return list(cursor.fetchall())
+
+    def stop(self) -> None:
+        if self._running:
+            self._running = False
+            pidfile = self.basedir / "pgbouncer.pid"
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(pidfile.read_text().strip())
+                os.kill(pid, signal.SIGTERM)  # immediate shutdown (SIGINT waits for clients)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    os.kill(pid, 0)  # raises once the process is gone
+                    time.sleep(0.02)
+        if self in _LIVE:
+            _LIVE.remove(self)
+
+
+_LIVE: list[PostgresCluster | PgBouncer] = []
 
 
 def _stop_all() -> None:
-    for cluster in list(_LIVE):
-        cluster.stop()
+    # PgBouncers first: they were started after the cluster they serve
+    for process in sorted(_LIVE, key=lambda p: isinstance(p, PostgresCluster)):
+        process.stop()
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:

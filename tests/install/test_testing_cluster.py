@@ -10,10 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from pyglue.errors import PostgresNotFound
-from pyglue.testing import INSTALL_HINT, PostgresCluster, find_bindir
+from pyglue.testing import INSTALL_HINT, PgBouncer, PostgresCluster, find_bindir, find_pgbouncer
 
 
 def test_server_never_runs_as_root(pg_cluster: PostgresCluster) -> None:
@@ -74,3 +75,39 @@ def test_cluster_is_removed_when_its_process_is_stopped(how: signal.Signals) -> 
         capture_output=True, check=False,
     )  # fmt: skip
     assert check.returncode != 0
+
+
+def test_pgbouncer_pools_transactions_onto_shared_server_connections(
+    pg_cluster: PostgresCluster, empty_url: str
+) -> None:
+    dbname = empty_url.rsplit("/", 1)[1]
+    bouncer = PgBouncer(pg_cluster, pool_size=1).start()
+    try:
+        pids = set()
+        clients = [
+            psycopg.connect(bouncer.conninfo(dbname), autocommit=True, prepare_threshold=None)
+            for _ in range(3)
+        ]
+        for client in clients:
+            row = client.execute("SELECT pg_backend_pid(), current_setting('port')").fetchone()
+            assert row is not None
+            pids.add(row[0])
+            assert row[1] == str(pg_cluster.port)
+        assert len(pids) == 1  # three clients, one server connection: transaction pooling
+        pools = {row[0]: row for row in bouncer.show("pools")}
+        assert dbname in pools
+        assert [row[-1] for row in bouncer.show("pools") if row[0] == dbname] == ["transaction"]
+        for client in clients:
+            client.close()
+    finally:
+        bouncer.stop()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(bouncer.conninfo(dbname), connect_timeout=2)
+
+
+def test_pgbouncer_missing_is_one_line_naming_the_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(PostgresNotFound, match=r"apt-get install pgbouncer"):
+        find_pgbouncer(fallback=tmp_path / "pgbouncer")
