@@ -1,8 +1,9 @@
 -- agentdb.agent_stats_summary: one row per agent of a user that ran over
 -- the UTC days today - p_days .. today, read from agent_execution_stats by
--- its primary key (user_id, date, agent_id). Exact; averages weighted by
--- the summed counts. Most active agents first.
-CREATE FUNCTION agentdb.agent_stats_summary(p_user_id uuid, p_days integer DEFAULT 30)
+-- its primary key (user_id, date, agent_id) and the user's pending deltas
+-- (agentdb.agent_stats_now). Exact; averages weighted by the summed counts.
+-- Most active agents first.
+CREATE OR REPLACE FUNCTION agentdb.agent_stats_summary(p_user_id uuid, p_days integer DEFAULT 30)
 RETURNS TABLE (
     agent_id uuid,
     agent_name text,
@@ -41,8 +42,7 @@ BEGIN
            a.name::text,
            s.total, s.succeeded, s.failed, s.cancelled,
            round(s.succeeded::numeric / s.total, 4),
-           CASE WHEN s.duration_count > 0
-                THEN round(s.total_duration_ms::numeric / s.duration_count)::bigint END,
+           round(s.total_duration_ms::numeric / NULLIF(s.duration_count, 0))::bigint,
            s.min_duration_ms, s.max_duration_ms,
            s.total_tokens, s.total_llm_calls, s.total_cost, s.last_run_day
       FROM (SELECT st.agent_id,
@@ -57,10 +57,8 @@ BEGIN
                    sum(st.total_tokens)::bigint AS total_tokens,
                    sum(st.total_llm_calls)::bigint AS total_llm_calls,
                    sum(st.total_cost) AS total_cost,
-                   max(st.date) FILTER (WHERE st.execution_count > 0) AS last_run_day
-              FROM public.agent_execution_stats st
-             WHERE st.user_id = p_user_id
-               AND st.date BETWEEN v_today - p_days AND v_today
+                   max(st.day) FILTER (WHERE st.execution_count > 0) AS last_run_day
+              FROM agentdb.agent_stats_now(p_user_id, v_today - p_days, v_today) st
              GROUP BY st.agent_id
             HAVING sum(st.execution_count) > 0) s
       JOIN public.agents a ON a.id = s.agent_id
@@ -68,6 +66,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.agent_stats_summary(uuid, integer) IS
-    'One row per agent of a user with runs started over the UTC days today-p_days..today: counts, success_rate, duration avg/min/max, tokens, LLM calls, cost; exact, from agent_execution_stats';
+    'One row per agent of a user with runs started over the UTC days today-p_days..today: counts, success_rate, duration avg/min/max, tokens, LLM calls, cost; exact, from agent_execution_stats and the pending deltas';
 REVOKE EXECUTE ON FUNCTION agentdb.agent_stats_summary(uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.agent_stats_summary(uuid, integer) TO agentdb_app;

@@ -1,18 +1,23 @@
 -- agentdb.raw_agent_execution_stats: the agent_execution_stats rollup rows of [p_from, p_to] as the raw rows give
 -- them now, one row per (user, UTC start day, agent_id). The single definition
 -- of "expected" that refresh_execution_stats writes and verify_execution_stats
--- compares against, so the two can never disagree.
-CREATE FUNCTION agentdb.raw_agent_execution_stats(p_from date, p_to date)
+-- compares against, so the two can never disagree. PL/pgSQL, not SQL: a
+-- distributed PostgreSQL (Citus) does not push SQL functions with parameters
+-- down to the shards.
+CREATE OR REPLACE FUNCTION agentdb.raw_agent_execution_stats(p_from date, p_to date)
 RETURNS TABLE (
     user_id uuid, day date, agent_id uuid,
     execution_count bigint, success_count bigint, failed_count bigint, cancelled_count bigint,
     duration_count bigint, total_duration_ms bigint, min_duration_ms integer, max_duration_ms integer,
     total_tokens bigint, total_llm_calls bigint, total_cost numeric
 )
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
         SELECT e.user_id, e.started_at::date AS day, e.agent_id,
                count(*) AS execution_count,
                count(*) FILTER (WHERE e.status = 'completed') AS success_count,
@@ -29,6 +34,7 @@ AS $$
           LEFT JOIN public.execution_metrics m ON m.execution_id = e.id
          WHERE e.started_at >= p_from AND e.started_at < p_to + 1
          GROUP BY e.user_id, e.started_at::date, e.agent_id;
+END
 $$;
 COMMENT ON FUNCTION agentdb.raw_agent_execution_stats(date, date) IS
     'The agent_execution_stats rollup rows of [p_from, p_to] computed from the raw rows that exist now';

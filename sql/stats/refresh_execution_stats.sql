@@ -7,11 +7,13 @@
 -- left are deleted. The result then reflects only the raw rows that still
 -- exist: refreshing a day that retention has already pruned erases its
 -- history, so refresh recent days only.
--- The raw tables are locked SHARE ROW EXCLUSIVE for the transaction: writers
--- wait (they cannot slip a trigger delta between the raw read and the
--- rewrite) and two refreshes run one after the other. Refresh a short range
--- at a time on a live database.
-CREATE FUNCTION agentdb.refresh_execution_stats(p_from date, p_to date)
+-- It takes the fold lock (waiting for a fold in flight), then locks the raw
+-- tables SHARE ROW EXCLUSIVE for the transaction: writers wait (they cannot
+-- slip a delta between the raw read and the rewrite) and two refreshes run
+-- one after the other. The pending deltas of the range are then all in the
+-- raw rows it reads, so it deletes them. Refresh a short range at a time on
+-- a live database.
+CREATE OR REPLACE FUNCTION agentdb.refresh_execution_stats(p_from date, p_to date)
 RETURNS TABLE (stats_table text, rows_deleted bigint, rows_written bigint)
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -30,8 +32,16 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
+    IF NOT isfinite(p_from) OR NOT isfinite(p_to) THEN
+        RAISE EXCEPTION 'p_from and p_to must be finite dates, got % and %', p_from, p_to
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    PERFORM pg_advisory_xact_lock(('x' || substr(md5('agentdb-execution-stats-fold'), 1, 16))::bit(64)::bigint);
     LOCK TABLE public.agent_executions, public.execution_metrics, public.workflow_executions
         IN SHARE ROW EXCLUSIVE MODE;
+    DELETE FROM agentdb.agent_stats_deltas d WHERE d.date BETWEEN p_from AND p_to;
+    DELETE FROM agentdb.workflow_stats_deltas d WHERE d.date BETWEEN p_from AND p_to;
 
     WITH fresh AS MATERIALIZED (
         SELECT * FROM agentdb.raw_agent_execution_stats(p_from, p_to)
@@ -48,8 +58,7 @@ BEGIN
              max_duration_ms, avg_duration_ms, total_tokens, total_llm_calls, total_cost)
         SELECT f.user_id, f.day, f.agent_id, f.execution_count, f.success_count, f.failed_count,
                f.cancelled_count, f.duration_count, f.total_duration_ms, f.min_duration_ms,
-               f.max_duration_ms, CASE WHEN f.duration_count > 0
-                    THEN round(f.total_duration_ms::numeric / f.duration_count)::bigint END,
+               f.max_duration_ms, round(f.total_duration_ms::numeric / NULLIF(f.duration_count, 0))::bigint,
                f.total_tokens, f.total_llm_calls, f.total_cost
           FROM fresh f
         ON CONFLICT (user_id, date, agent_id) DO UPDATE SET
@@ -103,8 +112,7 @@ BEGIN
              max_duration_ms, avg_duration_ms, total_tokens, total_llm_calls, total_cost)
         SELECT f.user_id, f.day, f.execution_count, f.success_count, f.failed_count,
                f.cancelled_count, f.duration_count, f.total_duration_ms, f.min_duration_ms,
-               f.max_duration_ms, CASE WHEN f.duration_count > 0
-                    THEN round(f.total_duration_ms::numeric / f.duration_count)::bigint END,
+               f.max_duration_ms, round(f.total_duration_ms::numeric / NULLIF(f.duration_count, 0))::bigint,
                f.total_tokens, f.total_llm_calls, f.total_cost
           FROM fresh f
         ON CONFLICT (user_id, date) DO UPDATE SET
@@ -145,8 +153,7 @@ BEGIN
              avg_duration_ms)
         SELECT f.user_id, f.day, f.workflow_id, f.execution_count, f.success_count,
                f.failed_count, f.cancelled_count, f.duration_count, f.total_duration_ms,
-               f.min_duration_ms, f.max_duration_ms, CASE WHEN f.duration_count > 0
-                    THEN round(f.total_duration_ms::numeric / f.duration_count)::bigint END
+               f.min_duration_ms, f.max_duration_ms, round(f.total_duration_ms::numeric / NULLIF(f.duration_count, 0))::bigint
           FROM fresh f
         ON CONFLICT (user_id, date, workflow_id) DO UPDATE SET
             execution_count = excluded.execution_count, success_count = excluded.success_count,

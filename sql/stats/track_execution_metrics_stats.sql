@@ -1,19 +1,18 @@
--- agentdb.track_execution_metrics_stats: keep tokens, LLM calls and cost in
--- agent_execution_stats and user_execution_stats exact as execution_metrics
--- rows are written, usually after the execution finished (often after
--- midnight): the usage counts on the UTC day its execution STARTED.
+-- agentdb.track_execution_metrics_stats: record tokens, LLM calls and cost
+-- of execution_metrics in the agent and user execution stats, as appended
+-- deltas (agentdb.agent_stats_deltas), usually after the execution finished
+-- (often after midnight): the usage counts on the UTC day its execution
+-- STARTED.
 --
 -- The execution is read FOR SHARE: a concurrent update that moves the
 -- execution to another day/agent/user either commits first (then we see the
--- new key) or waits for us (then it moves our new usage along), so no delta
--- lands on a stale key.
+-- new key) or waits for us (then its move carries our new usage along), so
+-- no delta lands on a stale key.
 -- A DELETE subtracts only while the execution still exists: metrics
 -- deleted by the ON DELETE CASCADE of an execution delete (retention) find
 -- no execution any more (our own transaction deleted it first) and leave
 -- history unchanged, like the execution itself.
--- Same upsert scheme and lock order (agent row, then user row) as
--- agentdb.track_agent_execution_stats, inline for the same reason.
-CREATE FUNCTION agentdb.track_execution_metrics_stats()
+CREATE OR REPLACE FUNCTION agentdb.track_execution_metrics_stats()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -28,7 +27,6 @@ DECLARE
     v_tokens bigint;
     v_llm_calls bigint;
     v_cost numeric;
-    v_now timestamp := timezone('utc', now());
 BEGIN
     IF TG_OP = 'INSERT' THEN
         v_execution_ids := ARRAY[NEW.execution_id]; v_signs := ARRAY[1];
@@ -62,39 +60,20 @@ BEGIN
                 v_cost := NEW.cost - OLD.cost;
         END CASE;
 
-        WITH agent_row AS (
-            INSERT INTO public.agent_execution_stats AS s
-                (user_id, date, agent_id, total_tokens, total_llm_calls, total_cost,
-                 created_at, updated_at)
-            VALUES (v_user, v_day, v_agent, v_tokens, v_llm_calls, v_cost, v_now, v_now)
-            ON CONFLICT (user_id, date, agent_id) DO UPDATE SET
-                total_tokens    = s.total_tokens + excluded.total_tokens,
-                total_llm_calls = s.total_llm_calls + excluded.total_llm_calls,
-                total_cost      = s.total_cost + excluded.total_cost,
-                updated_at      = excluded.updated_at
-            RETURNING 1
-        )
-        INSERT INTO public.user_execution_stats AS s
-            (user_id, date, total_tokens, total_llm_calls, total_cost, created_at, updated_at)
-        SELECT v_user, v_day, v_tokens, v_llm_calls, v_cost, v_now, v_now
-          FROM agent_row
-        ON CONFLICT (user_id, date) DO UPDATE SET
-            total_tokens    = s.total_tokens + excluded.total_tokens,
-            total_llm_calls = s.total_llm_calls + excluded.total_llm_calls,
-            total_cost      = s.total_cost + excluded.total_cost,
-            updated_at      = excluded.updated_at;
+        INSERT INTO agentdb.agent_stats_deltas VALUES (
+            v_user, v_day, v_agent, 0, 0, 0, 0, 0, 0, NULL, false, v_tokens, v_llm_calls, v_cost);
     END LOOP;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION agentdb.track_execution_metrics_stats() IS
-    'Trigger on execution_metrics: add LLM usage written late to the stats of the UTC day its execution started; metrics deleted with their execution (retention) do not change history';
+    'Trigger on execution_metrics: append LLM usage written late to the stats of the UTC day its execution started; metrics deleted with their execution (retention) do not change history';
 REVOKE EXECUTE ON FUNCTION agentdb.track_execution_metrics_stats() FROM PUBLIC;
 
-CREATE TRIGGER agentdb_stats_insert_delete
+CREATE OR REPLACE TRIGGER agentdb_stats_insert_delete
     AFTER INSERT OR DELETE ON public.execution_metrics
     FOR EACH ROW EXECUTE FUNCTION agentdb.track_execution_metrics_stats();
-CREATE TRIGGER agentdb_stats_update
+CREATE OR REPLACE TRIGGER agentdb_stats_update
     AFTER UPDATE ON public.execution_metrics
     FOR EACH ROW
     WHEN (OLD.execution_id IS DISTINCT FROM NEW.execution_id

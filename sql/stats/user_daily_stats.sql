@@ -1,7 +1,10 @@
 -- agentdb.user_daily_stats: one row per UTC day p_from..p_to for a user,
 -- days without runs included (zero counts, NULL averages), read from
--- user_execution_stats. Exact; averages weighted by the day's counts.
-CREATE FUNCTION agentdb.user_daily_stats(p_user_id uuid, p_from date, p_to date)
+-- user_execution_stats and the pending deltas (agentdb.user_stats_now).
+-- Exact; averages weighted by the day's counts. The days are p_from + n:
+-- generate_series over dates would resolve to its timestamptz form, and in
+-- a zone whose DST change falls at midnight (America/Santiago) skip a day.
+CREATE OR REPLACE FUNCTION agentdb.user_daily_stats(p_user_id uuid, p_from date, p_to date)
 RETURNS TABLE (
     day date,
     total bigint,
@@ -32,6 +35,10 @@ BEGIN
             coalesce(p_from::text, 'NULL'), coalesce(p_to::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF NOT isfinite(p_from) OR NOT isfinite(p_to) THEN
+        RAISE EXCEPTION 'p_from and p_to must be finite dates, got % and %', p_from, p_to
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF p_from > p_to THEN
         RAISE EXCEPTION 'p_from (%) must not be after p_to (%)', p_from, p_to
             USING ERRCODE = 'invalid_parameter_value';
@@ -46,23 +53,20 @@ BEGIN
            coalesce(s.success_count, 0),
            coalesce(s.failed_count, 0),
            coalesce(s.cancelled_count, 0),
-           CASE WHEN s.execution_count > 0
-                THEN round(s.success_count::numeric / s.execution_count, 4) END,
-           CASE WHEN s.duration_count > 0
-                THEN round(s.total_duration_ms::numeric / s.duration_count)::bigint END,
+           round(s.success_count::numeric / NULLIF(s.execution_count, 0), 4),
+           round(s.total_duration_ms::numeric / NULLIF(s.duration_count, 0))::bigint,
            s.min_duration_ms,
            s.max_duration_ms,
            coalesce(s.total_tokens, 0),
            coalesce(s.total_llm_calls, 0),
            coalesce(s.total_cost, 0)::numeric
-      FROM generate_series(p_from, p_to, interval '1 day') AS g(ts)
-     CROSS JOIN LATERAL (SELECT g.ts::date AS day) d
-      LEFT JOIN public.user_execution_stats s
-        ON s.user_id = p_user_id AND s.date = d.day
+      FROM generate_series(0, p_to - p_from) AS g(n)
+     CROSS JOIN LATERAL (SELECT p_from + g.n AS day) d
+      LEFT JOIN agentdb.user_stats_now(p_user_id, p_from, p_to) s ON s.day = d.day
      ORDER BY d.day;
 END
 $$;
 COMMENT ON FUNCTION agentdb.user_daily_stats(uuid, date, date) IS
-    'One row per UTC day p_from..p_to (days without runs included) of a user''s agent executions: counts, success_rate, duration avg/min/max, tokens, LLM calls, cost; exact, from user_execution_stats';
+    'One row per UTC day p_from..p_to (days without runs included) of a user''s agent executions: counts, success_rate, duration avg/min/max, tokens, LLM calls, cost; exact, from user_execution_stats and the pending deltas';
 REVOKE EXECUTE ON FUNCTION agentdb.user_daily_stats(uuid, date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.user_daily_stats(uuid, date, date) TO agentdb_app;

@@ -1,11 +1,12 @@
 -- agentdb.user_dashboard: a user's dashboard totals over the UTC days
--- today - p_days .. today, read from user_execution_stats only (at most
--- p_days + 1 rows of the primary key (user_id, date)), never from
--- agent_executions. Exact: sums of exact counters; success_rate and
+-- today - p_days .. today, read from user_execution_stats (at most
+-- p_days + 1 rows of the primary key (user_id, date)) plus the user's
+-- pending deltas (agentdb.user_stats_now), never from agent_executions.
+-- Exact at every snapshot: sums of exact counters; success_rate and
 -- avg_duration_ms are computed from the summed counts (weighted, never an
 -- average of daily averages). "Today" is the UTC date, whatever the
 -- session's TimeZone.
-CREATE FUNCTION agentdb.user_dashboard(p_user_id uuid, p_days integer DEFAULT 30)
+CREATE OR REPLACE FUNCTION agentdb.user_dashboard(p_user_id uuid, p_days integer DEFAULT 30)
 RETURNS TABLE (
     period_start date,
     period_end date,
@@ -43,19 +44,15 @@ BEGIN
            coalesce(sum(s.success_count), 0)::bigint,
            coalesce(sum(s.failed_count), 0)::bigint,
            coalesce(sum(s.cancelled_count), 0)::bigint,
-           CASE WHEN sum(s.execution_count) > 0
-                THEN round(sum(s.success_count) / sum(s.execution_count), 4) END,
-           CASE WHEN sum(s.duration_count) > 0
-                THEN round(sum(s.total_duration_ms) / sum(s.duration_count))::bigint END,
+           round(sum(s.success_count) / NULLIF(sum(s.execution_count), 0), 4),
+           round(sum(s.total_duration_ms) / NULLIF(sum(s.duration_count), 0))::bigint,
            coalesce(sum(s.total_tokens), 0)::bigint,
            coalesce(sum(s.total_llm_calls), 0)::bigint,
            coalesce(sum(s.total_cost), 0)
-      FROM public.user_execution_stats s
-     WHERE s.user_id = p_user_id
-       AND s.date BETWEEN v_today - p_days AND v_today;
+      FROM agentdb.user_stats_now(p_user_id, v_today - p_days, v_today) s;
 END
 $$;
 COMMENT ON FUNCTION agentdb.user_dashboard(uuid, integer) IS
-    'One row: a user''s agent executions started over the UTC days today-p_days..today (total, succeeded, failed, cancelled, success_rate, avg_duration_ms, tokens, LLM calls, cost), exact, from user_execution_stats';
+    'One row: a user''s agent executions started over the UTC days today-p_days..today (total, succeeded, failed, cancelled, success_rate, avg_duration_ms, tokens, LLM calls, cost), exact, from user_execution_stats and the pending deltas';
 REVOKE EXECUTE ON FUNCTION agentdb.user_dashboard(uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.user_dashboard(uuid, integer) TO agentdb_app;

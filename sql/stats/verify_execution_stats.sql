@@ -2,8 +2,12 @@
 -- p_from..p_to with the same aggregation of the raw rows, and return every
 -- row that differs (empty when the rollups are exact).
 --
--- One statement, one snapshot: a trigger delta commits with its raw write,
--- so a live database verifies exact, never "in flight". A key without raw
+-- Stored means the rollup rows plus the pending deltas (agentdb.*_stats_now,
+-- per user), as every read sees them. One statement, one snapshot: a delta
+-- commits with its raw write and a fold moves deltas in one transaction, so
+-- a live database verifies exact, never "in flight". Rollup rows whose
+-- avg_duration_ms column disagrees with their sums are reported too
+-- (stored/expected hold that column alone). A key without raw
 -- rows equals a rollup row whose counters are all zero (left behind when
 -- every run of a key moved elsewhere). Days pruned by retention differ by
 -- design (history is kept), so verify recent days.
@@ -26,6 +30,10 @@ DECLARE
 BEGIN
     IF p_from IS NULL OR p_to IS NULL THEN
         RAISE EXCEPTION 'p_from and p_to must be dates, got % and %', p_from, p_to
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT isfinite(p_from) OR NOT isfinite(p_to) THEN
+        RAISE EXCEPTION 'p_from and p_to must be finite dates, got % and %', p_from, p_to
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF p_from > p_to THEN
@@ -67,12 +75,15 @@ BEGIN
                    'failed_count', r.failed_count, 'cancelled_count', r.cancelled_count,
                    'duration_count', r.duration_count, 'total_duration_ms', r.total_duration_ms,
                    'min_duration_ms', r.min_duration_ms, 'max_duration_ms', r.max_duration_ms,
-                   'avg_duration_ms', CASE WHEN r.duration_count > 0 THEN round(r.total_duration_ms::numeric / r.duration_count) END,
+                   'avg_duration_ms', round(r.total_duration_ms::numeric / NULLIF(r.duration_count, 0)),
                    'total_tokens', r.total_tokens, 'total_llm_calls', r.total_llm_calls,
                    'total_cost', r.total_cost) END
                    AS expected
-          FROM (SELECT * FROM public.agent_execution_stats a
-                 WHERE a.date BETWEEN p_from AND p_to) s
+          FROM (SELECT n.*, n.day AS date,
+                       round(n.total_duration_ms::numeric / NULLIF(n.duration_count, 0))::bigint AS avg_duration_ms
+                  FROM public.users u
+                 CROSS JOIN LATERAL agentdb.agent_stats_now(u.id, p_from, p_to) n
+                 WHERE EXISTS (SELECT FROM public.agents a WHERE a.id = n.agent_id)) s
           FULL JOIN raw_agent r
             ON r.user_id = s.user_id AND r.day = s.date AND r.agent_id = s.agent_id
         UNION ALL
@@ -91,11 +102,13 @@ BEGIN
                    'failed_count', r.failed_count, 'cancelled_count', r.cancelled_count,
                    'duration_count', r.duration_count, 'total_duration_ms', r.total_duration_ms,
                    'min_duration_ms', r.min_duration_ms, 'max_duration_ms', r.max_duration_ms,
-                   'avg_duration_ms', CASE WHEN r.duration_count > 0 THEN round(r.total_duration_ms::numeric / r.duration_count) END,
+                   'avg_duration_ms', round(r.total_duration_ms::numeric / NULLIF(r.duration_count, 0)),
                    'total_tokens', r.total_tokens, 'total_llm_calls', r.total_llm_calls,
                    'total_cost', r.total_cost) END
-          FROM (SELECT * FROM public.user_execution_stats u
-                 WHERE u.date BETWEEN p_from AND p_to) s
+          FROM (SELECT n.*, n.day AS date,
+                       round(n.total_duration_ms::numeric / NULLIF(n.duration_count, 0))::bigint AS avg_duration_ms
+                  FROM public.users u
+                 CROSS JOIN LATERAL agentdb.user_stats_now(u.id, p_from, p_to) n) s
           FULL JOIN raw_user r ON r.user_id = s.user_id AND r.day = s.date
         UNION ALL
         SELECT 'workflow_execution_stats',
@@ -112,11 +125,32 @@ BEGIN
                    'failed_count', r.failed_count, 'cancelled_count', r.cancelled_count,
                    'duration_count', r.duration_count, 'total_duration_ms', r.total_duration_ms,
                    'min_duration_ms', r.min_duration_ms, 'max_duration_ms', r.max_duration_ms,
-                   'avg_duration_ms', CASE WHEN r.duration_count > 0 THEN round(r.total_duration_ms::numeric / r.duration_count) END) END
-          FROM (SELECT * FROM public.workflow_execution_stats w
-                 WHERE w.date BETWEEN p_from AND p_to) s
+                   'avg_duration_ms', round(r.total_duration_ms::numeric / NULLIF(r.duration_count, 0))) END
+          FROM (SELECT n.*, n.day AS date,
+                       round(n.total_duration_ms::numeric / NULLIF(n.duration_count, 0))::bigint AS avg_duration_ms
+                  FROM public.users u
+                 CROSS JOIN LATERAL agentdb.workflow_stats_now(u.id, p_from, p_to) n
+                 WHERE EXISTS (SELECT FROM public.workflows w WHERE w.id = n.workflow_id)) s
           FULL JOIN raw_workflow r
             ON r.user_id = s.user_id AND r.day = s.date AND r.workflow_id = s.workflow_id
+        UNION ALL
+        SELECT 'agent_execution_stats', a.user_id, a.agent_id, a.date,
+               jsonb_build_object('avg_duration_ms', a.avg_duration_ms),
+               jsonb_build_object('avg_duration_ms',
+                   round(a.total_duration_ms::numeric / NULLIF(a.duration_count, 0)))
+          FROM public.agent_execution_stats a WHERE a.date BETWEEN p_from AND p_to
+        UNION ALL
+        SELECT 'user_execution_stats', u.user_id, NULL::uuid, u.date,
+               jsonb_build_object('avg_duration_ms', u.avg_duration_ms),
+               jsonb_build_object('avg_duration_ms',
+                   round(u.total_duration_ms::numeric / NULLIF(u.duration_count, 0)))
+          FROM public.user_execution_stats u WHERE u.date BETWEEN p_from AND p_to
+        UNION ALL
+        SELECT 'workflow_execution_stats', w.user_id, w.workflow_id, w.date,
+               jsonb_build_object('avg_duration_ms', w.avg_duration_ms),
+               jsonb_build_object('avg_duration_ms',
+                   round(w.total_duration_ms::numeric / NULLIF(w.duration_count, 0)))
+          FROM public.workflow_execution_stats w WHERE w.date BETWEEN p_from AND p_to
     )
     SELECT c.stats_table, c.user_id, c.subject_id, c.day, c.stored, c.expected
       FROM compared c
@@ -125,6 +159,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.verify_execution_stats(date, date) IS
-    'Rows of agent/user/workflow execution stats of the UTC days p_from..p_to that differ from aggregating the raw rows (empty when exact), with the stored and expected counters as jsonb';
+    'Rows of agent/user/workflow execution stats of the UTC days p_from..p_to that differ from aggregating the raw rows (rollups plus pending deltas; empty when exact), with the stored and expected counters as jsonb';
 REVOKE EXECUTE ON FUNCTION agentdb.verify_execution_stats(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.verify_execution_stats(date, date) TO agentdb_admin;

@@ -65,6 +65,10 @@ ROLLUP_TABLES = {
     "prefer-timestamp-tz": "the platform stores UTC in timestamp without time zone (DESIGN.md)",
     "prefer-bigint-over-int": "min/max of the platform's integer duration_ms fit its type",
 }
+DELTA_TABLES = {
+    # One run's change: counts of -1..1 and one of the platform's integer durations.
+    "prefer-bigint-over-int": "a delta holds one run's change, never a sum",
+}
 DOWNGRADES = {
     # Going down a revision removes what it created: that is the point.
     "ban-drop-table": "a downgrade drops the tables its revision created",
@@ -74,6 +78,7 @@ DOWNGRADES = {
 FILE_EXCEPTIONS = {
     "0001/baseline.sql": BASELINE_ONLY,
     "0007/stats/rollup_tables.sql": ROLLUP_TABLES,
+    "0010/stats/stats_deltas.sql": DELTA_TABLES,
 }
 
 

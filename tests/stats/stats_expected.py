@@ -185,3 +185,8 @@ def normalized(expected: dict[str, Any]) -> dict[str, Any]:
         k: (v.normalize() if v != 0 else Decimal(0)) if isinstance(v, Decimal) else v
         for k, v in expected.items()
     }
+
+
+def fold_stats(conn: psycopg.Connection[Any]) -> None:
+    """Move every pending stats delta into the rollup tables (an autocommit connection)."""
+    conn.execute("CALL agentdb.fold_execution_stats()")

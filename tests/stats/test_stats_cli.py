@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 from factories import add_agent, add_user
-from stats_expected import dsn, utc_today
+from stats_expected import dsn, fold_stats, utc_today
 
 from pyglue.cli import main
 
@@ -26,6 +26,7 @@ def test_stats_commands(head_url: str, capsys: pytest.CaptureFixture[str]) -> No
             "VALUES (%s, %s, 'completed', %s)",
             (AGENT, USER, datetime.combine(yesterday, datetime.min.time())),
         )
+        fold_stats(conn)
         conn.execute("UPDATE user_execution_stats SET success_count = 7")
     day = yesterday.isoformat()
     url = ["--database-url", head_url]

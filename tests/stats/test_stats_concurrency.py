@@ -10,7 +10,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 from factories import add_agent, add_user
-from stats_expected import dsn, utc_today
+from stats_expected import dsn, fold_stats, utc_today
 
 WRITERS = 16
 RUNS_PER_WRITER = 25
@@ -72,7 +72,8 @@ def test_sixteen_writers_on_one_agent_end_exact(head_url: str) -> None:
     assert not any(t.is_alive() for t in threads)
 
     all_runs = [(n, i) for n in range(WRITERS) for i in range(RUNS_PER_WRITER)]
-    with psycopg.connect(conninfo) as conn:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        fold_stats(conn)
         totals = conn.execute(
             "SELECT sum(execution_count), sum(success_count), sum(failed_count), "
             "sum(cancelled_count), sum(duration_count), sum(total_duration_ms), "

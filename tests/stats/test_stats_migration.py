@@ -123,3 +123,41 @@ def test_models_match_the_migrated_stats_tables(head_url: str) -> None:
         return None
 
     assert [d for d in diff if table_of(d) is not None] == []
+
+
+def test_the_delta_revision_keeps_every_number_up_and_down(baseline_url: str) -> None:
+    engine = create_engine(baseline_url, poolclass=NullPool)
+    try:
+        with psycopg.connect(dsn(baseline_url), autocommit=True) as conn:
+            today = utc_today(conn)
+            users = _seed_history(conn, today)
+        first, last = today - timedelta(days=130), today
+
+        def figures() -> list[Any]:
+            return [stats.user_daily_stats(engine, u, first, last) for u in users]
+
+        install.upgrade(engine, "0009")  # rollups updated in the writer's transaction
+        assert stats.verify_execution_stats(engine, first, last) == []
+        before = figures()
+        install.upgrade(engine, "0010")
+        assert stats.verify_execution_stats(engine, first, last) == []
+        assert figures() == before
+        with psycopg.connect(dsn(baseline_url), autocommit=True) as conn:
+            conn.execute(  # runs written at head stay pending until a fold
+                "UPDATE agent_executions SET status = 'failed', duration_ms = duration_ms + 1"
+                " WHERE started_at > %s",
+                (datetime.combine(today - timedelta(days=2), datetime.min.time()),),
+            )
+            pending = conn.execute("SELECT count(*) FROM agentdb.agent_stats_deltas").fetchone()
+            assert pending is not None
+            assert pending[0] > 0
+        after_writes = figures()
+        assert after_writes != before
+        install.downgrade(engine, "0009")  # folds the pending deltas first
+        assert stats.verify_execution_stats(engine, first, last) == []
+        assert figures() == after_writes
+        install.upgrade(engine, "head")
+        assert stats.verify_execution_stats(engine, first, last) == []
+        assert figures() == after_writes
+    finally:
+        engine.dispose()

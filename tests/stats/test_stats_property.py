@@ -218,7 +218,8 @@ def test_reads_equal_raw_aggregation(
     conn, engine = stats_db
     conn.execute(
         "TRUNCATE agent_executions, execution_metrics, agent_execution_stats, "
-        "user_execution_stats, workflow_execution_stats"
+        "user_execution_stats, workflow_execution_stats, agentdb.agent_stats_deltas, "
+        "agentdb.workflow_stats_deltas"
     )
     today = utc_today(conn)
     executions: list[uuid.UUID] = []

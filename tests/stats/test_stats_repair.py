@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from factories import add_agent, add_user, add_workflow
 from sqlalchemy import Engine, create_engine
-from stats_expected import dsn, utc_today
+from stats_expected import dsn, fold_stats, utc_today
 
 from pyglue import stats
 from pyglue.errors import ConfigurationError, PermissionDenied
@@ -110,6 +110,7 @@ def test_verify_reports_a_corrupted_row_and_refresh_repairs_it(
     day = utc_today(conn)
     _history(conn, day)
     assert stats.verify_execution_stats(engine, day, day) == []
+    fold_stats(conn)
     conn.execute("UPDATE user_execution_stats SET success_count = 99, total_cost = 0")
     diffs = stats.verify_execution_stats(engine, day, day)
     assert len(diffs) == 1
@@ -128,6 +129,7 @@ def test_refresh_reflects_only_surviving_raw_rows(
     conn, engine = db
     day = utc_today(conn) - timedelta(days=400)
     _history(conn, day)
+    fold_stats(conn)
     conn.execute("DELETE FROM agent_executions")  # retention
     assert stats.user_daily_stats(engine, USER, day, day)[0].total == 6  # history kept
     result = stats.refresh_execution_stats(engine, day, day)
@@ -145,6 +147,7 @@ def test_nightly_check_repairs_yesterday_and_logs(
     conn, engine = db
     yesterday = utc_today(conn) - timedelta(days=1)
     _history(conn, yesterday)
+    fold_stats(conn)
     clean = stats.check_execution_stats(engine)
     assert (clean.status, clean.day, clean.rows_checked, clean.rows_differing,
             clean.rows_repaired) == ("succeeded", yesterday, 3, 0, 0)  # fmt: skip
@@ -155,7 +158,8 @@ def test_nightly_check_repairs_yesterday_and_logs(
             repaired.rows_repaired) == ("succeeded", 2, 2, 2)  # fmt: skip
     assert stats.verify_execution_stats(engine, yesterday, yesterday) == []
     runs = conn.execute(
-        "SELECT job_name, status, counts FROM agentdb.maintenance_runs ORDER BY id"
+        "SELECT job_name, status, counts FROM agentdb.maintenance_runs "
+        "WHERE job_name = 'agentdb-execution-stats-check' ORDER BY id"
     ).fetchall()
     assert runs == [
         ("agentdb-execution-stats-check", "succeeded",
@@ -293,13 +297,42 @@ def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _plan_nodes(child)
 
 
+READS = {
+    "user_dashboard": (
+        "SELECT * FROM agentdb.user_dashboard(%(user)s, %(days)s)",
+        "user_execution_stats",
+    ),
+    "user_daily_stats": (
+        "SELECT * FROM agentdb.user_daily_stats(%(user)s, %(today)s - %(days)s, %(today)s)",
+        "user_execution_stats",
+    ),
+    "agent_stats_summary": (
+        "SELECT * FROM agentdb.agent_stats_summary(%(user)s, %(days)s)",
+        "agent_execution_stats",
+    ),
+    "workflow_stats_now": (
+        "SELECT * FROM agentdb.workflow_stats_now(%(user)s, %(today)s - %(days)s, %(today)s)",
+        "workflow_execution_stats",
+    ),
+}
+INDEXES = {
+    "user_execution_stats": "pk_user_execution_stats",
+    "agent_execution_stats": "pk_agent_execution_stats",
+    "workflow_execution_stats": "pk_workflow_execution_stats",
+    "agent_stats_deltas": "agent_stats_deltas_user_date",
+    "workflow_stats_deltas": "workflow_stats_deltas_user_date",
+}
+
+
 @pytest.mark.parametrize("days", [1, 30])
-def test_user_dashboard_reads_only_user_execution_stats(
-    db: tuple[psycopg.Connection[Any], Engine], head_url: str, days: int
+@pytest.mark.parametrize("read", sorted(READS))
+def test_reads_use_only_the_rollup_and_the_users_deltas(
+    db: tuple[psycopg.Connection[Any], Engine], head_url: str, days: int, read: str
 ) -> None:
     conn, _ = db
     today = utc_today(conn)
-    # 40 users x 90 days of history, so that a scan of anything but the key range would show
+    # 40 users x 90 days of history, half folded into the rollups and half pending,
+    # so that a scan of anything but the user's key range would show
     conn.execute(
         "INSERT INTO users (id, email) SELECT gen_random_uuid(), 'u' || g || '@x.test' "
         "FROM generate_series(1, 39) g"
@@ -308,12 +341,27 @@ def test_user_dashboard_reads_only_user_execution_stats(
         "INSERT INTO agents (user_id, name) SELECT id, 'agent' FROM users WHERE id <> %s", (USER,)
     )
     conn.execute(
-        "INSERT INTO agent_executions (agent_id, user_id, status, started_at, duration_ms) "
-        "SELECT a.id, a.user_id, 'completed', %s - d * interval '1 day', d "
-        "FROM agents a, generate_series(0, 89) d",
-        (datetime.combine(today, datetime.min.time()) + timedelta(hours=1),),
+        "INSERT INTO workflows (user_id, name, graph_definition) "
+        "SELECT id, 'flow', '{}' FROM users WHERE id <> %s",
+        (USER,),
     )
+    for hour in (1, 2):
+        conn.execute(
+            "INSERT INTO agent_executions (agent_id, user_id, status, started_at, duration_ms) "
+            "SELECT a.id, a.user_id, 'completed', %s - d * interval '1 day', d "
+            "FROM agents a, generate_series(0, 89) d",
+            (datetime.combine(today, datetime.min.time()) + timedelta(hours=hour),),
+        )
+        conn.execute(
+            "INSERT INTO workflow_executions (workflow_id, user_id, status, started_at) "
+            "SELECT w.id, w.user_id, 'completed', %s - d * interval '1 day' "
+            "FROM workflows w, generate_series(0, 89) d",
+            (datetime.combine(today, datetime.min.time()) + timedelta(hours=hour),),
+        )
+        if hour == 1:
+            fold_stats(conn)
     conn.execute("ANALYZE")
+    statement, rollup = READS[read]
     messages: list[str] = []
     with psycopg.connect(dsn(head_url), autocommit=True) as probe:
         probe.add_notice_handler(lambda diag: messages.append(diag.message_primary or ""))
@@ -325,27 +373,28 @@ def test_user_dashboard_reads_only_user_execution_stats(
         probe.execute("SET client_min_messages = log")
         for _ in range(7):  # past plpgsql's custom plans: the generic plan is checked too
             messages.clear()
-            row = probe.execute(
-                "SELECT total FROM agentdb.user_dashboard(%s, %s)", (USER, days)
-            ).fetchone()
-            assert row == (days + 1,)
+            rows = probe.execute(statement, {"user": USER, "days": days, "today": today}).fetchall()
+            assert rows
             nested = [
                 json.loads(m.split("\n", 1)[1])["Plan"]
                 for m in messages
-                if "user_execution_stats" in m and m.startswith("duration:")
+                if rollup in m and m.startswith("duration:")
             ]
             assert len(nested) == 1
             nodes = list(_plan_nodes(nested[0]))
-            scans = [n for n in nodes if "Relation Name" in n]
-            # an Index Scan, or a Bitmap Heap Scan over a Bitmap Index Scan, of the key range
-            assert [n["Relation Name"] for n in scans] == ["user_execution_stats"]
-            assert {n["Index Name"] for n in nodes if "Index Name" in n} == {
-                "pk_user_execution_stats"
-            }
-            assert scans[0]["Actual Rows"] <= days + 1
-            assert scans[0].get("Rows Removed by Filter", 0) == 0
-            assert scans[0].get("Rows Removed by Index Recheck", 0) == 0
-        assert not any("agent_executions" in m for m in messages)
+            scans = {n["Relation Name"]: n for n in nodes if "Relation Name" in n}
+            read_tables = {t for t, n in scans.items() if n["Actual Loops"] > 0}
+            deltas = ("workflow" if rollup.startswith("workflow") else "agent") + "_stats_deltas"
+            assert read_tables == {rollup, deltas}
+            # the raw tables appear only for a key with a removed duration: never run here
+            assert set(scans) - read_tables <= {"agent_executions", "workflow_executions"}
+            for table in read_tables:
+                # an Index Scan, or a Bitmap Heap Scan over a Bitmap Index Scan, of the key range
+                assert INDEXES[table] in {n.get("Index Name") for n in nodes}
+                assert scans[table].get("Rows Removed by Filter", 0) == 0
+                assert scans[table].get("Rows Removed by Index Recheck", 0) == 0
+            assert scans[rollup]["Actual Rows"] <= days + 1
+            assert scans[deltas]["Actual Rows"] <= days + 1
 
 
 def test_concurrent_refresh_and_writes_stay_exact(

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from factories import add_agent, add_user, add_workflow
 from psycopg.rows import dict_row
-from stats_expected import dsn, utc_today
+from stats_expected import dsn, fold_stats, utc_today
 
 USER = uuid.UUID(int=1)
 OTHER_USER = uuid.UUID(int=2)
@@ -26,6 +26,8 @@ COUNTERS = (
     "total_duration_ms, avg_duration_ms, min_duration_ms, max_duration_ms"
 )
 USAGE = "total_tokens, total_llm_calls, total_cost"
+# what the *_stats_now reads return: the counters but the stored avg_duration_ms column
+NOW_COUNTERS = COUNTERS.replace("avg_duration_ms, ", "")
 
 
 @pytest.fixture
@@ -40,22 +42,39 @@ def conn(head_url: str) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         yield c
 
 
+def _folded_row(conn: psycopg.Connection[dict[str, Any]], pending_sql: str, rollup_sql: str,
+                params: tuple[Any, ...]) -> dict[str, Any] | None:  # fmt: skip
+    """The rollup row after a fold, checked equal to what reads saw before it (rollup + deltas)."""
+    before = conn.execute(pending_sql, params).fetchone()
+    fold_stats(conn)
+    row = conn.execute(rollup_sql, params).fetchone()
+    stored = None if row is None else {k: v for k, v in row.items() if k != "avg_duration_ms"}
+    assert stored == before
+    return row
+
+
 def agent_row(conn: psycopg.Connection[dict[str, Any]], day: date, agent: uuid.UUID = AGENT,
               user: uuid.UUID = USER) -> dict[str, Any] | None:  # fmt: skip
-    return conn.execute(
+    return _folded_row(
+        conn,
+        f"SELECT {NOW_COUNTERS}, {USAGE} FROM agentdb.agent_stats_now(%s, %s, %s) n "
+        "WHERE agent_id = %s AND EXISTS (SELECT FROM agents a WHERE a.id = n.agent_id)",
         f"SELECT {COUNTERS}, {USAGE} FROM agent_execution_stats "
-        "WHERE user_id = %s AND agent_id = %s AND date = %s",
-        (user, agent, day),
-    ).fetchone()
+        "WHERE user_id = %s AND date = %s AND date = %s AND agent_id = %s",
+        (user, day, day, agent),
+    )
 
 
 def user_row(
     conn: psycopg.Connection[dict[str, Any]], day: date, user: uuid.UUID = USER
 ) -> dict[str, Any] | None:
-    return conn.execute(
-        f"SELECT {COUNTERS}, {USAGE} FROM user_execution_stats WHERE user_id = %s AND date = %s",
-        (user, day),
-    ).fetchone()
+    return _folded_row(
+        conn,
+        f"SELECT {NOW_COUNTERS}, {USAGE} FROM agentdb.user_stats_now(%s, %s, %s)",
+        f"SELECT {COUNTERS}, {USAGE} FROM user_execution_stats "
+        "WHERE user_id = %s AND date = %s AND date = %s",
+        (user, day, day),
+    )
 
 
 def insert(conn: psycopg.Connection[dict[str, Any]], started_at: datetime, status: str = "pending",
@@ -272,6 +291,7 @@ def test_workflow_executions_rolled_up(conn: psycopg.Connection[dict[str, Any]])
         "UPDATE workflow_executions SET started_at = started_at - interval '1 day' WHERE id = %s",
         (ids[2],),
     )
+    fold_stats(conn)
     row = conn.execute(
         f"SELECT {COUNTERS} FROM workflow_execution_stats WHERE workflow_id = %s AND date = %s",
         (WORKFLOW, today),
@@ -279,6 +299,7 @@ def test_workflow_executions_rolled_up(conn: psycopg.Connection[dict[str, Any]])
     expected = counters(2, success=1, failed=1, durations=(30, 90))
     assert row == {k: v for k, v in expected.items() if k not in USAGE}
     conn.execute("DELETE FROM workflow_executions")
+    fold_stats(conn)
     assert conn.execute(
         "SELECT sum(execution_count) AS n FROM workflow_execution_stats"
     ).fetchone() == {"n": 3}

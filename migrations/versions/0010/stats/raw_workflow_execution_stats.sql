@@ -1,0 +1,37 @@
+-- agentdb.raw_workflow_execution_stats: the workflow_execution_stats rollup rows of [p_from, p_to] as the raw rows give
+-- them now, one row per (user, UTC start day, workflow_id). The single definition
+-- of "expected" that refresh_execution_stats writes and verify_execution_stats
+-- compares against, so the two can never disagree. PL/pgSQL, not SQL: a
+-- distributed PostgreSQL (Citus) does not push SQL functions with parameters
+-- down to the shards.
+CREATE OR REPLACE FUNCTION agentdb.raw_workflow_execution_stats(p_from date, p_to date)
+RETURNS TABLE (
+    user_id uuid, day date, workflow_id uuid,
+    execution_count bigint, success_count bigint, failed_count bigint, cancelled_count bigint,
+    duration_count bigint, total_duration_ms bigint, min_duration_ms integer, max_duration_ms integer
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT e.user_id, e.started_at::date AS day, e.workflow_id,
+               count(*) AS execution_count,
+               count(*) FILTER (WHERE e.status = 'completed') AS success_count,
+               count(*) FILTER (WHERE e.status = 'failed') AS failed_count,
+               count(*) FILTER (WHERE e.status = 'cancelled') AS cancelled_count,
+               count(e.duration_ms) AS duration_count,
+               coalesce(sum(e.duration_ms), 0) AS total_duration_ms,
+               min(e.duration_ms) AS min_duration_ms,
+               max(e.duration_ms) AS max_duration_ms
+          FROM public.workflow_executions e
+         WHERE e.started_at >= p_from AND e.started_at < p_to + 1
+         GROUP BY e.user_id, e.started_at::date, e.workflow_id;
+END
+$$;
+COMMENT ON FUNCTION agentdb.raw_workflow_execution_stats(date, date) IS
+    'The workflow_execution_stats rollup rows of [p_from, p_to] computed from the raw rows that exist now';
+REVOKE EXECUTE ON FUNCTION agentdb.raw_workflow_execution_stats(date, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentdb.raw_workflow_execution_stats(date, date) TO agentdb_admin;
