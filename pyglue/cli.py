@@ -141,8 +141,18 @@ def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 # --- end pyglue maintain ---
 
 
-# --- pyglue stats check|verify|refresh ---
+# --- pyglue stats fold|check|verify|refresh ---
 def cmd_stats(args: argparse.Namespace, engine: Engine) -> int:
+    if args.action == "fold":
+        fold = stats.fold_execution_stats(engine, args.batch_size)
+        if fold is None:
+            print("this server is a standby: nothing to fold (the primary folds)")
+            return 0
+        print(
+            f"{fold.status}: {fold.deltas_folded} deltas folded in {fold.batches} batches"
+            f" (run {fold.run_id})"
+        )
+        return 0
     if args.action == "check":
         check = stats.check_execution_stats(engine, args.day)
         print(
@@ -173,6 +183,12 @@ COMMANDS["stats"] = cmd_stats
 def _add_stats_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p_stats = sub.add_parser("stats", help="verify, repair or check the execution-stats rollups")
     actions = p_stats.add_subparsers(dest="action", required=True)
+    p_fold = actions.add_parser(
+        "fold", parents=[common], help="move the pending stats deltas into the rollups now"
+    )
+    p_fold.add_argument(
+        "--batch-size", type=int, default=stats.DEFAULT_FOLD_BATCH_SIZE, help="deltas per batch"
+    )
     p_check = actions.add_parser(
         "check", parents=[common], help="the nightly check: verify one UTC day, repair drift"
     )

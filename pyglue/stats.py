@@ -1,7 +1,8 @@
-"""Typed wrappers over the execution-stats functions: dashboard reads, repair and the nightly check.
+"""Typed wrappers over the execution-stats functions: dashboard reads, the fold, repair, the check.
 
-Every figure comes from the rollup tables that triggers keep exact; no
-wrapper aggregates agent_executions.
+Every figure comes from the rollup tables plus the user's pending deltas
+(what the stats triggers append until a fold moves them): exact at the
+reader's snapshot. No wrapper aggregates agent_executions.
 Every wrapper takes an Engine (its own transaction), a Connection or a Session
 (the caller's). A bad argument raises InvalidArgument naming the parameter:
 its type here, its range in the routine (SQLSTATE 22023, the server's message).
@@ -16,28 +17,38 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine
+
 from pyglue import arguments
-from pyglue.routines import ADMIN_ROLE, APP_ROLE, SyncBind, call
+from pyglue.routines import ADMIN_ROLE, APP_ROLE, SyncBind, call, call_procedure
 
 __all__ = [
     "ADMIN_ROLE",
     "APP_ROLE",
     "CHECK_JOB_NAME",
+    "DEFAULT_FOLD_BATCH_SIZE",
+    "FOLD_JOB_NAME",
     "AgentStatsSummary",
     "DailyStats",
     "StatsCheck",
     "StatsDifference",
+    "StatsFold",
     "StatsRefresh",
     "UserDashboard",
+    "WorkflowDailyStats",
     "agent_stats_summary",
     "check_execution_stats",
+    "fold_execution_stats",
     "refresh_execution_stats",
     "user_daily_stats",
     "user_dashboard",
     "verify_execution_stats",
+    "workflow_daily_stats",
 ]
 
 CHECK_JOB_NAME = "agentdb-execution-stats-check"
+FOLD_JOB_NAME = "agentdb-execution-stats-fold"
+DEFAULT_FOLD_BATCH_SIZE = 50_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,33 @@ class AgentStatsSummary:
     total_llm_calls: int
     total_cost: Decimal
     last_run_day: date | None
+
+
+@dataclass(frozen=True)
+class WorkflowDailyStats:
+    """One workflow's runs started on one UTC day."""
+
+    day: date
+    workflow_id: uuid.UUID
+    execution_count: int
+    success_count: int
+    failed_count: int
+    cancelled_count: int
+    duration_count: int
+    total_duration_ms: int
+    min_duration_ms: int | None
+    max_duration_ms: int | None
+
+
+@dataclass(frozen=True)
+class StatsFold:
+    """One run of the fold (a row of agentdb.maintenance_runs)."""
+
+    run_id: int
+    status: str
+    deltas_folded: int
+    batches: int
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -176,6 +214,57 @@ def agent_stats_summary(
         role=APP_ROLE,
     )
     return [AgentStatsSummary(**row._mapping) for row in rows]
+
+
+def workflow_daily_stats(
+    bind: SyncBind, user_id: uuid.UUID, date_from: date, date_to: date
+) -> list[WorkflowDailyStats]:
+    """Per workflow and UTC day date_from..date_to, a user's workflow runs (days with runs)."""
+    rows = call(
+        bind,
+        "SELECT day, workflow_id, execution_count, success_count, failed_count, cancelled_count,"
+        " duration_count, total_duration_ms, min_duration_ms, max_duration_ms"
+        " FROM agentdb.workflow_stats_now(:user_id, :date_from, :date_to)"
+        " ORDER BY day, workflow_id",
+        {
+            "user_id": arguments.identifier("user_id", user_id),
+            "date_from": arguments.day("date_from", date_from),
+            "date_to": arguments.day("date_to", date_to),
+        },
+        routine="agentdb.workflow_stats_now",
+        role=APP_ROLE,
+    )
+    return [WorkflowDailyStats(**row._mapping) for row in rows]
+
+
+def fold_execution_stats(
+    engine: Engine, batch_size: int = DEFAULT_FOLD_BATCH_SIZE
+) -> StatsFold | None:
+    """Move every pending stats delta into the rollups now (what pg_cron does every minute).
+
+    Returns the run's row; None on a standby (nothing to do there). A concurrent
+    fold makes this one 'skipped' (returned, not raised).
+    """
+    rows = call_procedure(
+        engine,
+        "CALL agentdb.fold_execution_stats(:batch_size, NULL)",
+        {"batch_size": arguments.integer("batch_size", batch_size, minimum=1)},
+        routine="agentdb.fold_execution_stats",
+        role=ADMIN_ROLE,
+    )
+    run_id = rows[0][0] if rows else None
+    if run_id is None:
+        return None
+    run = call(
+        engine,
+        "SELECT id AS run_id, status, coalesce((counts ->> 'deltas_folded')::bigint, 0)"
+        " AS deltas_folded, coalesce((counts ->> 'batches')::integer, 0) AS batches, error"
+        " FROM agentdb.maintenance_runs WHERE id = :run_id",
+        {"run_id": run_id},
+        routine="agentdb.maintenance_runs",
+        role=ADMIN_ROLE,
+    )
+    return StatsFold(**run[0]._mapping)
 
 
 def refresh_execution_stats(bind: SyncBind, date_from: date, date_to: date) -> list[StatsRefresh]:
