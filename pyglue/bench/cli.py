@@ -82,6 +82,7 @@ def _stats_writes(args: Namespace, srv: Server) -> None:
         sections.append(
             stats_writes.throughput_table(data["throughput"], args.seconds, args.rounds)
         )
+        _progress(sections[-1])  # shown now: the dashboard part takes minutes more
     if not args.skip_dashboard:
         notes, data["dashboard"] = stats_writes.dashboard_at_scale(
             srv, args.scale, args.seed, args.samples, _progress

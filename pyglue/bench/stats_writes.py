@@ -3,7 +3,10 @@
 Writers: pgbench clients insert an execution (running) then complete it, two
 transactions, with the stats triggers disabled and enabled. Dashboard: the
 --scale dataset (full: 1M agent executions) generated at 0006, upgraded to 0007
-(the rollups' backfill, timed) and to head, verified exact, then timed.
+(the rollups' backfill, timed), to 0009 (triggers that update the rollups in
+place) and to head (deltas and a fold), verified exact at both, then timed
+idle and while 16 writers of the same user run; last, the fold rate of a
+backlog of 1M pending deltas, verified exact after.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import re
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from pyglue import stats
@@ -36,16 +40,19 @@ STATS_TRIGGERS = (
 )
 BENCH_ID = "('00000000-0000-0000-0000-' || lpad(({} + {})::text, 12, '0'))::uuid"
 # one pgbench "transaction": insert a running execution, then complete it
-PGBENCH_SCRIPT = f"""\\set dur random(1, 5000)
-\\set a {{agent}}
-\\set u {{user}}
+PGBENCH_PAIR = """\\set dur random(1, 5000)
 INSERT INTO agent_executions (agent_id, user_id, status, started_at)
-VALUES ({BENCH_ID.format(":a", 100)}, {BENCH_ID.format(":u", 1000)},
-        'running', timezone('utc', now())) RETURNING id AS exec_id \\gset
+VALUES ({agent}, {user}, 'running', timezone('utc', now())) RETURNING id AS exec_id \\gset
 UPDATE agent_executions SET status = 'completed', duration_ms = :dur,
        completed_at = timezone('utc', now()) WHERE id = :exec_id;
 """
-WRITERS = (1, 16)
+PGBENCH_SCRIPT = "\\set a {agent}\n\\set u {user}\n" + PGBENCH_PAIR.format(
+    agent=BENCH_ID.format(":a", 100), user=BENCH_ID.format(":u", 1000)
+)
+WRITERS = (1, 16, 64)
+# the issue's goals: with/without ratio per number of writers
+GOALS = {1: 0.90, 16: 0.90, 64: 0.85}
+FOLD_BACKLOG = 1_000_000
 # whom the concurrent writers write for: one agent of one user (one hot rollup row per
 # table), their own agent of that same user (the user row is shared), their own user
 SPREADS = (
@@ -80,15 +87,19 @@ def make_durable(srv: harness.Server) -> None:
         conn.execute("SELECT pg_reload_conf()")
 
 
-def _pgbench(dsn: str, writers: int, seconds: int, agent: str, user: str) -> float:
+def _pgbench_command(script: Path, dsn: str, writers: int, seconds: float) -> list[str]:
     from pyglue.testing import find_bindir
 
+    command = [str(find_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(writers)]
+    return [*command, "-j", str(min(writers, 4)), "-T", str(int(seconds)), "-f", str(script), dsn]
+
+
+def _pgbench(dsn: str, writers: int, seconds: int, agent: str, user: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "insert_complete.sql"
         script.write_text(PGBENCH_SCRIPT.format(agent=agent, user=user))
         out = subprocess.run(
-            [str(find_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(writers),
-             "-j", str(min(writers, 4)), "-T", str(seconds), "-f", str(script), dsn],
+            _pgbench_command(script, dsn, writers, seconds),
             check=True, capture_output=True, text=True,
         ).stdout  # fmt: skip
     match = re.search(r"tps = ([0-9.]+)", out)
@@ -116,8 +127,8 @@ def throughput(srv: harness.Server, seconds: int, rounds: int) -> list[Throughpu
                 for _ in range(rounds):
                     for stats in (False, True):
                         conn.execute(
-                            "TRUNCATE agent_executions, execution_metrics,"
-                            " agent_execution_stats, user_execution_stats"
+                            "TRUNCATE agent_executions, execution_metrics, agent_execution_stats,"
+                            " user_execution_stats, agentdb.agent_stats_deltas"
                         )
                         conn.execute("VACUUM ANALYZE agent_executions")
                         conn.execute("CHECKPOINT")
@@ -136,8 +147,11 @@ def throughput_table(results: list[Throughput], seconds: int, rounds: int) -> st
     for writers in WRITERS:
         for spread, _, _ in SPREADS:
             off, on = pairs[(writers, spread, False)], pairs[(writers, spread, True)]
-            rows.append([writers, spread, f"{off:,.0f}", f"{on:,.0f}", f"{on / off:.2f}"])
-    header = ["writers", "writing for", "without stats", "with stats", "ratio"]
+            ratio = on / off
+            verdict = "PASS" if ratio >= GOALS[writers] else "MISS"
+            rows.append([writers, spread, f"{off:,.0f}", f"{on:,.0f}", f"{ratio:.2f}",
+                         f">= {GOALS[writers]:.2f} {verdict}"])  # fmt: skip
+    header = ["writers", "writing for", "without stats", "with stats", "ratio", "goal"]
     return (
         f"insert-then-complete pairs/s with the stats triggers (pgbench, {seconds} s x {rounds},"
         f" median)\n\n{output.table(header, rows)}"
@@ -151,42 +165,109 @@ class DashboardCall:
     server_ms: float | None  # PostgreSQL's execution time per call (pg_stat_statements)
 
 
+def _verify_note(engine: Engine, when: str) -> str:
+    started = time.perf_counter()
+    diffs = stats.verify_execution_stats(engine, date(2000, 1, 1), date(2100, 1, 1))
+    return (
+        f"verify_execution_stats over all history {when}: {len(diffs)} differing rows"
+        f" in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def _writers_of(engine: Engine, user: uuid.UUID, writers: int) -> subprocess.Popen[str]:
+    """pgbench clients writing runs of `user`'s busiest agent until stopped."""
+    with engine.connect() as conn:
+        agent = conn.execute(
+            text("SELECT agent_id FROM agent_executions WHERE user_id = :u"
+                 " GROUP BY agent_id ORDER BY count(*) DESC LIMIT 1"), {"u": user},
+        ).scalar_one()  # fmt: skip
+    script = Path(tempfile.mkdtemp()) / "heavy_user.sql"
+    script.write_text(PGBENCH_PAIR.format(agent=f"'{agent}'::uuid", user=f"'{user}'::uuid"))
+    dsn = libpq_dsn(engine.url)
+    return subprocess.Popen(
+        _pgbench_command(script, dsn, writers, 3600), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+
+
+def _fold(engine: Engine) -> float:
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("CALL agentdb.fold_execution_stats()"))
+    return time.perf_counter() - started
+
+
+# the keys a backlog of deltas lands on: the heaviest user's agents over the last
+# two days (what writers leave behind), or every rollup key there is (the worst case)
+BACKLOGS = {
+    "the heaviest user's keys of the last 2 days": (
+        "SELECT user_id, date, agent_id FROM agent_execution_stats"
+        " WHERE user_id = :user AND date >= timezone('utc', now())::date - 1"
+    ),
+    "every rollup key": "SELECT user_id, date, agent_id FROM agent_execution_stats",
+}
+
+
+def _fold_rate(engine: Engine, user: uuid.UUID) -> str:
+    """Fold backlogs of FOLD_BACKLOG deltas that cancel out in pairs, then verify."""
+    _fold(engine)  # what the writers left
+    notes = []
+    for label, keys in BACKLOGS.items():
+        with engine.begin() as conn:
+            conn.execute(text(
+                f"WITH k AS MATERIALIZED (SELECT *, row_number() OVER () - 1 AS i FROM ({keys}) k)"
+                " INSERT INTO agentdb.agent_stats_deltas"
+                " SELECT k.user_id, k.date, k.agent_id, v.sign, v.sign, 0, 0, v.sign, v.sign * 100,"
+                "        NULL, false, v.sign * 10, v.sign, v.sign * 0.01"
+                "   FROM generate_series(0, :pairs - 1) g"
+                "   JOIN k ON k.i = g % (SELECT count(*) FROM k), (VALUES (1), (-1)) v(sign)"
+            ), {"pairs": FOLD_BACKLOG // 2, "user": user})  # fmt: skip
+            spread = conn.execute(text(
+                "SELECT count(DISTINCT (user_id, date, agent_id)) FROM agentdb.agent_stats_deltas"
+            )).scalar_one()  # fmt: skip
+        seconds = _fold(engine)
+        notes.append(
+            f"fold of {FOLD_BACKLOG:,} pending deltas over {spread:,} keys ({label}),"
+            f" batches of 50,000: {seconds:.2f} s, {FOLD_BACKLOG / seconds:,.0f} deltas/s"
+            " (goal >= 200,000)"
+        )
+    return "\n".join([*notes, _verify_note(engine, "after the folds")])
+
+
 def dashboard_at_scale(
     srv: harness.Server, scale: str, seed: int, samples: int, progress: harness.Progress
 ) -> tuple[str, list[DashboardCall]]:
-    """Build the dataset, time the backfill, verify, then time each dashboard call."""
+    """Build the dataset, time the backfill, verify, time each dashboard call, fold a backlog."""
     url = harness.database(srv, "stats_writes_dashboard", "0006")
     started = time.perf_counter()
     data = datagen.generate(url.render_as_string(False), scale, seed=seed, progress=progress)
     notes = [f"generated the {scale} dataset at 0006 in {time.perf_counter() - started:.1f} s"]
     backfill = harness.upgrade(url, "0007")
     notes.append(f"upgrade 0006 -> 0007 (tables, triggers, backfill by month): {backfill:.1f} s")
-    harness.upgrade(url, "head")
-    harness.vacuum_analyze(url)
-    heavy, since = data.heaviest_user_id, baseline.dashboard_since(30)
-    today = since.date() + timedelta(days=30)
-    calls: list[tuple[str, Callable[[Session], object], int]] = [
-        ("user_dashboard(heavy, 30)",
-         lambda s: stats.user_dashboard(s.connection(), heavy, 30), samples),
-        ("user_daily_stats(heavy, 30 days)",
-         lambda s: stats.user_daily_stats(s.connection(), heavy, since.date(), today),
-         samples),
-        ("agent_stats_summary(heavy, 30)",
-         lambda s: stats.agent_stats_summary(s.connection(), heavy, 30), samples),
-        ("user_dashboard(heavy, 365)",
-         lambda s: stats.user_dashboard(s.connection(), heavy, 365), samples),
-        ("old dashboard: 3 aggregations over agent_executions, 30 days",
-         lambda s: baseline.dashboard_stats(s, heavy, since), max(10, samples // 100)),
-    ]  # fmt: skip
+    harness.upgrade(url, "0009")
     engine = create_engine(url)
     timings = []
     try:
-        started = time.perf_counter()
-        diffs = stats.verify_execution_stats(engine, date(2000, 1, 1), date(2100, 1, 1))
-        notes.append(
-            f"verify_execution_stats over all history: {len(diffs)} differing rows"
-            f" in {time.perf_counter() - started:.1f} s"
-        )
+        notes.append(_verify_note(engine, "at 0009 (rollups updated in place)"))
+        migrate = harness.upgrade(url, "head")
+        notes.append(f"upgrade 0009 -> head (deltas and fold): {migrate:.1f} s")
+        harness.vacuum_analyze(url)
+        notes.append(_verify_note(engine, "at head"))
+        heavy, since = data.heaviest_user_id, baseline.dashboard_since(30)
+        today = since.date() + timedelta(days=30)
+        calls: list[tuple[str, Callable[[Session], object], int]] = [
+            ("user_dashboard(heavy, 30)",
+             lambda s: stats.user_dashboard(s.connection(), heavy, 30), samples),
+            ("user_daily_stats(heavy, 30 days)",
+             lambda s: stats.user_daily_stats(s.connection(), heavy, since.date(), today),
+             samples),
+            ("agent_stats_summary(heavy, 30)",
+             lambda s: stats.agent_stats_summary(s.connection(), heavy, 30), samples),
+            ("user_dashboard(heavy, 365)",
+             lambda s: stats.user_dashboard(s.connection(), heavy, 365), samples),
+            ("old dashboard: 3 aggregations over agent_executions, 30 days",
+             lambda s: baseline.dashboard_stats(s, heavy, since), max(10, samples // 100)),
+        ]  # fmt: skip
         with engine.connect() as conn:
             runs, agents = conn.execute(
                 text("SELECT count(*), count(DISTINCT agent_id) FROM agent_executions"
@@ -194,12 +275,25 @@ def dashboard_at_scale(
             ).one()  # fmt: skip
         notes.append(f"heaviest user: {runs:,} executions over {agents} agents")
         server_time = server_side.enable_statements(engine)
-        with Session(engine) as session:
-            for label, call, n in calls:
-                reset = (lambda: server_side.reset_statements(engine)) if server_time else None
-                timing = time_calls(partial(call, session), runs=n, before_timed=reset)
-                server_ms = server_side.execution_ms(engine) / n if server_time else None
-                timings.append(DashboardCall(label, timing, server_ms))
+        reset = (lambda: server_side.reset_statements(engine)) if server_time else None
+        for writing in (False, True):
+            writers = _writers_of(engine, heavy, 16) if writing else None
+            try:
+                with Session(engine) as session:
+                    for label, call, n in calls[: 4 if writing else 5]:
+                        reset = (
+                            (lambda: server_side.reset_statements(engine)) if server_time else None
+                        )
+                        timing = time_calls(partial(call, session), runs=n, before_timed=reset)
+                        server_ms = server_side.execution_ms(engine) / n if server_time else None
+                        suffix = ", 16 writers of that user running" if writing else ""
+                        timings.append(DashboardCall(label + suffix, timing, server_ms))
+            finally:
+                if writers is not None:
+                    writers.terminate()
+                    writers.wait()
+        notes.append(_verify_note(engine, "after the writers"))
+        notes.append(_fold_rate(engine, heavy))
     finally:
         engine.dispose()
     return "\n".join(notes), timings

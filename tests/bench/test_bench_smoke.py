@@ -94,12 +94,16 @@ def test_stats_writes_times_writers_and_the_dashboard(
     )  # fmt: skip
     assert status == 0
     data = json.loads((tmp_path / "stats-writes.json").read_text())
-    assert len(data["throughput"]) == 2 * 3 * 2  # writers x spreads x (without, with stats)
+    assert len(data["throughput"]) == 3 * 3 * 2  # writers x spreads x (without, with stats)
     assert all(t["pairs_per_second"] > 0 for t in data["throughput"])
-    assert [c["timing"]["runs"] for c in data["dashboard"]] == [3, 3, 3, 3, 10]
+    # idle, then the four rollup reads again while 16 writers of that user run
+    assert [c["timing"]["runs"] for c in data["dashboard"]] == [3, 3, 3, 3, 10, 3, 3, 3, 3]
     text = (tmp_path / "stats-writes.md").read_text()
-    assert "| writers | writing for | without stats | with stats | ratio |" in text
-    assert "verify_execution_stats over all history: 0 differing rows" in text
+    assert "| writers | writing for | without stats | with stats | ratio | goal |" in text
+    for when in ("at 0009 (rollups updated in place)", "at head", "after the writers",
+                 "after the folds"):  # fmt: skip
+        assert f"verify_execution_stats over all history {when}: 0 differing rows" in text
+    assert text.count("fold of 1,000,000 pending deltas over") == 2
     with pg_cluster.connect() as conn:
         left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'stats_%'")
         assert left.fetchall() == []
