@@ -21,6 +21,7 @@ errors become HTTP: InvalidArgument 422 naming the parameter, PermissionDenied
 import dataclasses
 import typing
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -31,7 +32,7 @@ try:
     from fastapi.params import Depends as DependsParam
     from fastapi.responses import JSONResponse
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-    from pydantic import BaseModel, ConfigDict, create_model
+    from pydantic import AfterValidator, BaseModel, ConfigDict, create_model
 except ImportError as exc:  # pragma: no cover - tested in a subprocess without FastAPI
     raise ImportError(
         "pyglue.web needs FastAPI and prometheus-client, the extra pyglue[fastapi]:"
@@ -41,21 +42,43 @@ except ImportError as exc:  # pragma: no cover - tested in a subprocess without 
 from sqlalchemy import Engine
 
 from pyglue import maintenance, stats, status
+from pyglue.arguments import INT4_MAX
 from pyglue.errors import DatabaseUnreachable, InvalidArgument, NotInstalled, PermissionDenied
 from pyglue.monitoring import PerformanceStats, performance_stats, prometheus_collector
+from pyglue.monitoring.stats import MAX_LIMIT
 from pyglue.routines import ADMIN_ROLE, call
 
 __all__ = ["CleanupConflict", "agentdb_router", "model_of"]
 
+# agentdb.user_dashboard's own range for p_days, stated here for the OpenAPI schema
+DASHBOARD_MAX_DAYS = 3660
+
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+
+
+def _utc(moment: datetime) -> datetime:
+    """agentdb's `timestamp` columns hold UTC: say so (an RFC 3339 date-time has an offset)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def _served(hint: Any) -> Any:
+    """The field type as served: a naive datetime is UTC."""
+    if hint is datetime:
+        return UtcDateTime
+    if hint == datetime | None:
+        return UtcDateTime | None
+    return hint
 
 
 def model_of(cls: type[Any]) -> type[BaseModel]:
     """A Pydantic model with the fields, types and docstring of the frozen dataclass `cls`."""
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = {
-        field.name: (hints[field.name], ...) for field in dataclasses.fields(cls)
+        field.name: (_served(hints[field.name]), ...) for field in dataclasses.fields(cls)
     }
     return create_model(
         cls.__name__,
@@ -172,7 +195,9 @@ def agentdb_router(
         responses=closed,
     )
     async def performance(
-        top: Annotated[int, Query(description="statement shapes by total time")] = 10,
+        top: Annotated[
+            int, Query(ge=1, le=MAX_LIMIT, description="statement shapes by total time")
+        ] = 10,
     ) -> Any:
         """Average query time, slow statements and queries in 24 h, pool status, top statements."""
         return await _off_loop(performance_stats, engine, top=top)
@@ -185,9 +210,9 @@ def agentdb_router(
     )
     async def cleanup(
         dry_run: Annotated[bool, Query(description="record the counts, delete nothing")] = False,
-        batch_size: Annotated[int, Query(description="rows per batch and policy")] = (
-            maintenance.DEFAULT_BATCH_SIZE
-        ),
+        batch_size: Annotated[
+            int, Query(ge=1, le=INT4_MAX, description="rows per batch and policy")
+        ] = maintenance.DEFAULT_BATCH_SIZE,
     ) -> Any:
         """Consolidate, then delete expired memories in batches; the run's row."""
         run = await _off_loop(
@@ -222,7 +247,9 @@ def agentdb_router(
     )
     async def dashboard(
         user_id: UUID,
-        days: Annotated[int, Query(description="the UTC days today-days..today")] = 30,
+        days: Annotated[
+            int, Query(ge=1, le=DASHBOARD_MAX_DAYS, description="the UTC days today-days..today")
+        ] = 30,
     ) -> Any:
         """A user's exact totals over the last `days` days (agentdb.user_dashboard)."""
         return await _off_loop(stats.user_dashboard, engine, user_id, days)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from pyglue import maintenance, stats, status
+from pyglue import maintenance, stats, status, web
 from pyglue.dburl import libpq_dsn
 from pyglue.maintenance import CleanupPreview, MaintenanceRun
 from pyglue.monitoring import PerformanceStats, performance_stats, prometheus_collector
@@ -184,11 +184,11 @@ def test_preview_is_preview_memory_cleanup(instrumented: Engine, client: httpx.C
     after = maintenance.preview_memory_cleanup(instrumented)
     assert response.status_code == 200
     preview = parsed(list[CleanupPreview], response)
-    # the same rows, each cutoff (now() - max_age, so per call) between the two direct calls
+    # the same rows; each cutoff is now() - max_age, so per call: served as UTC, between the
+    # cutoffs of the two direct calls
     assert [replace(p, cutoff=None) for p in preview] == [replace(p, cutoff=None) for p in after]
-    assert all(
-        b.cutoff <= p.cutoff <= a.cutoff for b, p, a in zip(before, preview, after, strict=True)
-    )
+    for b, p, a in zip(before, preview, after, strict=True):
+        assert b.cutoff.replace(tzinfo=UTC) <= p.cutoff <= a.cutoff.replace(tzinfo=UTC)
     assert {p.policy_name: p.rows for p in preview}["episodic_low"] == 4
 
 
@@ -273,6 +273,28 @@ def test_bad_parameters_are_422_naming_them(
     errors = response.json()["detail"]
     assert [error["loc"] for error in errors] == [loc]
     assert _runs(instrumented) == []
+
+
+def test_a_refusal_from_the_server_is_422_naming_the_parameter(instrumented: Engine) -> None:
+    """The ranges the schema states come first; a refusal the routine itself makes maps alike."""
+    app = make_app(instrumented, admin=require_admin)
+
+    @app.get("/agentdb/raw-dashboard")
+    async def raw_dashboard(days: int) -> Any:
+        return await web._off_loop(stats.user_dashboard, instrumented, USER_ID, days)
+
+    with serve(app) as http:
+        response = http.get("/raw-dashboard", params={"days": web.DASHBOARD_MAX_DAYS + 1})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "value_error",
+            "loc": ["query", "days"],
+            "msg": f"p_days must be between 1 and 3660, got {web.DASHBOARD_MAX_DAYS + 1}",
+        }
+    ]
+    # the schema's range is the routine's
+    stats.user_dashboard(instrumented, USER_ID, web.DASHBOARD_MAX_DAYS)
 
 
 @pytest.fixture
