@@ -33,12 +33,12 @@ def make_app(engine: Engine, **router_options: Any) -> FastAPI:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[httpx.Client]:
+def serve(app: FastAPI, *, lifespan: str = "off") -> Iterator[httpx.Client]:
     """Run `app` under uvicorn in a thread; a client on its base URL, until the block ends."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
