@@ -129,6 +129,9 @@ def test_health_behind_head_is_503(baseline_url: str) -> None:
     try:
         with serve(make_app(engine, admin=require_admin)) as http:
             response = http.get("/health")
+            dashboard = http.get(f"/stats/users/{USER_ID}/dashboard", headers=ADMIN)
+        assert dashboard.status_code == 503  # NotInstalled
+        assert dashboard.json()["detail"].endswith("at an older revision: run pyglue install)")
         assert response.status_code == 503
         body = parsed(Health, response)
         assert body == status.health(engine)
