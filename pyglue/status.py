@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from pyglue import install
-from pyglue.errors import DatabaseError
+from pyglue.errors import ConfigurationError, DatabaseError, DatabaseUnreachable
 from pyglue.monitoring.statement_shapes import normalize, truncate
-from pyglue.routines import ADMIN_ROLE, call
+from pyglue.routines import ADMIN_ROLE, call, translate
 
 _Line = TypeVar("_Line")
 
@@ -188,6 +189,102 @@ def status(engine: Engine) -> Status:
         )
         conn.rollback()
     return state
+
+
+@dataclass(frozen=True)
+class JobState:
+    """The newest run of one maintenance job."""
+
+    job_name: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Health:
+    """Can agentdb serve: reachable, at head, no job whose newest run failed (`reasons`: why not).
+
+    pg_cron is reported, never required; `jobs_note` says why `jobs` could not be read.
+    """
+
+    healthy: bool
+    reasons: list[str]
+    reachable: bool
+    current_revision: str | None
+    head_revision: str
+    pending: list[str]
+    pg_cron_available: bool
+    pg_cron_installed: bool
+    jobs: list[JobState]
+    jobs_note: str | None
+
+
+def _job_states(conn: Connection) -> list[JobState]:
+    rows = call(
+        conn,
+        "SELECT DISTINCT ON (job_name) job_name, status, started_at, finished_at"
+        " FROM agentdb.maintenance_runs ORDER BY job_name, started_at DESC, id DESC",
+        routine="agentdb.maintenance_runs",
+        role=ADMIN_ROLE,
+    )
+    return [JobState(*row) for row in rows]
+
+
+def _health(conn: Connection, head: str) -> Health:
+    reasons: list[str] = []
+    pending: list[str] = []
+    try:
+        install.check_server(conn)
+    except ConfigurationError as exc:
+        reasons.append(str(exc))
+    current = install.current_revision(conn)
+    if not reasons:
+        pending = install.pending_revisions(conn)
+        if current is None:
+            reasons.append("agentdb is not installed in this database: run pyglue install")
+        elif pending:
+            reasons.append(
+                f"revision {current} is behind head {head} (pending {', '.join(pending)}):"
+                " run pyglue install"
+            )
+    extensions = _extensions(conn)
+    has_runs = conn.execute(
+        text("SELECT to_regclass('agentdb.maintenance_runs') IS NOT NULL")
+    ).scalar_one()
+    jobs, jobs_note = _attempt(conn, _job_states) if has_runs else ([], "agentdb is not installed")
+    reasons += [
+        f"the newest run of {job.job_name} failed (started {_when(job.started_at)})"
+        for job in jobs
+        if job.status == "failed"
+    ]
+    return Health(
+        healthy=not reasons,
+        reasons=reasons,
+        reachable=True,
+        current_revision=current,
+        head_revision=head,
+        pending=pending,
+        pg_cron_available="pg_cron" in extensions and extensions["pg_cron"][1],
+        pg_cron_installed=extensions.get("pg_cron", (False, False))[0],
+        jobs=jobs,
+        jobs_note=jobs_note,
+    )
+
+
+def health(engine: Engine) -> Health:
+    """A health check (one transaction, changes nothing); unreachable is a reason, not raised."""
+    head = install.head_revision()
+    try:
+        with engine.connect() as conn:
+            state = _health(conn, head)
+            conn.rollback()
+            return state
+    except DBAPIError as exc:
+        error = translate(exc)
+        if not isinstance(error, DatabaseUnreachable):
+            raise error from exc
+        return Health(False, [str(error)], False, None, head, [], False, False, [], None)
 
 
 def human_bytes(size: int) -> str:
