@@ -29,7 +29,7 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
     if args.adopt:
         install.stamp(engine, install.BASELINE)
         print(f"stamped the existing schema as the baseline ({install.BASELINE})")
-    install.upgrade(engine, args.revision)
+    install.upgrade(engine, args.revision, allow_untrusted_schema=args.allow_untrusted_schema)
     with engine.connect() as connection:
         print(f"database at revision {install.current_revision(connection)}")
     if args.schedule:
@@ -203,6 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--adopt",
         action="store_true",
         help="stamp an existing platform schema as the baseline first",
+    )
+    p_install.add_argument(
+        "--allow-untrusted-schema",
+        action="store_true",
+        help="install even when another role can CREATE in a schema on the installer's search_path",
     )
     p_install.add_argument(
         "--schedule",

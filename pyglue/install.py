@@ -74,6 +74,48 @@ def check_server(connection: Connection) -> int:
     return version
 
 
+# Roles, other than the installer and the superusers, that can CREATE in a
+# schema on the installer's search_path (PUBLIC when granted to everyone).
+# It runs on that search_path itself, so every operator is pg_catalog's by name.
+UNTRUSTED_CREATORS = """
+SELECT grantee, s.nspname
+FROM unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS s (nspname, position)
+JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) s.nspname
+CROSS JOIN LATERAL (
+    SELECT 'PUBLIC' AS grantee
+    WHERE EXISTS (
+        SELECT FROM pg_catalog.aclexplode(n.nspacl) a
+        WHERE a.grantee OPERATOR(pg_catalog.=) 0::oid
+          AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+    )
+    UNION ALL
+    SELECT r.rolname::text FROM pg_catalog.pg_roles r
+    WHERE NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) current_user
+      AND r.rolname::text NOT LIKE 'pg\\_%'
+      AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')
+) g
+ORDER BY s.position, g.grantee
+LIMIT 1
+"""
+
+
+def check_schema_trust(connection: Connection) -> None:
+    """Refuse a search_path on which a role other than the installer can create objects.
+
+    The revisions run under their own search_path (pg_catalog, pg_temp), but
+    a function or operator planted on the installer's own path is one typo
+    away from running with the installer's rights.
+    """
+    found = connection.execute(text(UNTRUSTED_CREATORS)).first()
+    if found is not None:
+        role, schema = found
+        raise ConfigurationError(
+            f"role {role} can CREATE in schema {schema}, which is on the installer's "
+            "search_path: what it creates there could run as the installer; revoke that "
+            f"(REVOKE CREATE ON SCHEMA {schema} FROM {role}) or pass --allow-untrusted-schema"
+        )
+
+
 def _resolve(revision: str) -> str:
     resolved = REVISION_ALIASES.get(revision, revision)
     if resolved != "head" and not resolved.startswith(("+", "-")):
@@ -87,11 +129,19 @@ def _resolve(revision: str) -> str:
     return resolved
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade to `revision` (idempotent: at that revision already, nothing runs)."""
+def upgrade(
+    engine: Engine, revision: str = "head", *, allow_untrusted_schema: bool = False
+) -> None:
+    """Upgrade to `revision` (idempotent: at that revision already, nothing runs).
+
+    Refused when another role can CREATE in a schema on the installer's
+    search_path, unless `allow_untrusted_schema`.
+    """
     target = _resolve(revision)
     with engine.connect() as connection:
         check_server(connection)
+        if not allow_untrusted_schema:
+            check_schema_trust(connection)
         connection.commit()  # Alembic must begin its own transaction per revision
         with alembic_config(connection) as config:
             command.upgrade(config, target)

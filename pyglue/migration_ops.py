@@ -9,6 +9,12 @@ from alembic import op
 from pyglue.sqlfiles import read_frozen
 
 INDEX_LOCK_TIMEOUT = "5s"
+# migrations/env.py runs every revision under this search_path: nothing
+# another role can create (in public, say) is visible, so every operator and
+# function resolves in pg_catalog and the platform's objects are named
+# with their schema.
+MIGRATION_SEARCH_PATH = "pg_catalog, pg_temp"
+PLATFORM_SCHEMA = "public"
 # Every script a migration runs starts with this, so that DDL on a busy table
 # gives up instead of queueing the platform's reads and writes behind it.
 SCRIPT_PROLOGUE = "SET LOCAL lock_timeout = '10s';\n"
@@ -34,6 +40,9 @@ def run_frozen(revision: str, pins: Mapping[str, str]) -> None:
 def create_index_concurrently(name: str, definition: str) -> None:
     """CREATE INDEX CONCURRENTLY outside the migration transaction, under a lock_timeout.
 
+    `definition` names its table with its schema (`ON public.agents ...`); the
+    index is created beside it.
+
     A failed concurrent build leaves an INVALID index behind; it is dropped and
     built again, and a valid index of the same name is left alone.
     """
@@ -41,13 +50,13 @@ def create_index_concurrently(name: str, definition: str) -> None:
         bind = op.get_bind()
         state = bind.exec_driver_sql(
             "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %(name)s AND c.relnamespace = current_schema()::regnamespace",
-            {"name": name},
+            "WHERE c.relname = %(name)s AND c.relnamespace = %(schema)s::regnamespace",
+            {"name": name, "schema": PLATFORM_SCHEMA},
         ).scalar()
         if state is True:
             return
         if state is False:
-            bind.exec_driver_sql(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+            bind.exec_driver_sql(f'DROP INDEX CONCURRENTLY IF EXISTS {PLATFORM_SCHEMA}."{name}"')
         bind.exec_driver_sql(f"SET lock_timeout = '{INDEX_LOCK_TIMEOUT}'")
         try:
             bind.exec_driver_sql(f'CREATE INDEX CONCURRENTLY "{name}" {definition}')
@@ -60,6 +69,6 @@ def drop_index_concurrently(name: str) -> None:
         bind = op.get_bind()
         bind.exec_driver_sql(f"SET lock_timeout = '{INDEX_LOCK_TIMEOUT}'")
         try:
-            bind.exec_driver_sql(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+            bind.exec_driver_sql(f'DROP INDEX CONCURRENTLY IF EXISTS {PLATFORM_SCHEMA}."{name}"')
         finally:
             bind.exec_driver_sql("RESET lock_timeout")

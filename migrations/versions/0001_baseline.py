@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_frozen(revision, {"baseline.sql": "2709faeec102"})
+    run_frozen(revision, {"baseline.sql": "e029c3b241cd"})
 
 
 def downgrade() -> None:

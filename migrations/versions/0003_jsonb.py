@@ -41,10 +41,10 @@ JSON_COLUMNS: dict[str, dict[str, str | None]] = {
 }
 
 INDEXES = {
-    "ix_agents_config_gin": "ON agents USING gin (configuration jsonb_path_ops)",
-    "ix_workflows_graph_gin": "ON workflows USING gin (graph_definition jsonb_path_ops)",
-    "ix_agents_llm_provider": "ON agents ((configuration ->> 'llm_provider'))",
-    "ix_agents_llm_model": "ON agents ((configuration ->> 'llm_model'))",
+    "ix_agents_config_gin": "ON public.agents USING gin (configuration jsonb_path_ops)",
+    "ix_workflows_graph_gin": "ON public.workflows USING gin (graph_definition jsonb_path_ops)",
+    "ix_agents_llm_provider": "ON public.agents ((configuration ->> 'llm_provider'))",
+    "ix_agents_llm_model": "ON public.agents ((configuration ->> 'llm_model'))",
 }
 
 
@@ -59,7 +59,7 @@ def conversion_statements(target: str) -> list[str]:
             clauses.append(f"ALTER COLUMN {column} TYPE {target} USING {column}::{target}")
             if default is not None:
                 clauses.append(f"ALTER COLUMN {column} SET DEFAULT {default}::{target}")
-        statements.append(f"ALTER TABLE {table} " + ", ".join(clauses))
+        statements.append(f"ALTER TABLE public.{table} " + ", ".join(clauses))
     return statements
 
 
@@ -71,7 +71,7 @@ def _convert(target: str) -> None:
     # index-only scans would visit the heap and the planner would misjudge.
     with op.get_context().autocommit_block():
         for table in JSON_COLUMNS:
-            op.execute(f"VACUUM (ANALYZE) {table}")
+            op.execute(f"VACUUM (ANALYZE) public.{table}")
 
 
 def upgrade() -> None:

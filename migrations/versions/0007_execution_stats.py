@@ -49,9 +49,9 @@ UPGRADE = {
 MONTHS_SQL = """
 SELECT m::date AS month_start, (m + interval '1 month')::date - 1 AS month_end
   FROM (SELECT min(lo) AS lo, max(hi) AS hi
-          FROM (SELECT min(started_at) AS lo, max(started_at) AS hi FROM agent_executions
+          FROM (SELECT min(started_at) AS lo, max(started_at) AS hi FROM public.agent_executions
                 UNION ALL
-                SELECT min(started_at), max(started_at) FROM workflow_executions) b) r,
+                SELECT min(started_at), max(started_at) FROM public.workflow_executions) b) r,
        generate_series(date_trunc('month', r.lo), date_trunc('month', r.hi),
                        interval '1 month') AS m
  WHERE r.lo IS NOT NULL
