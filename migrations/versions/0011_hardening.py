@@ -9,6 +9,16 @@
   outside pg_catalog (a function) is refused with one line naming it. A
   database that was never attacked has nothing to rebuild.
 
+- The run log, agentdb.maintenance_runs, is append-only for every role but
+  its owner: begin_run and finish_run become SECURITY DEFINER, finish_run
+  closes only a running row (and takes only a JSON object as counts), and
+  run_memory_maintenance writes its counts and closes abandoned runs through
+  two new SECURITY DEFINER functions, record_run_counts and
+  close_abandoned_runs (the latter only for the holder of the job's advisory
+  lock); agentdb_admin loses INSERT and UPDATE on the table.
+- record_slow_query refuses a p_recorded_at that is not finite or is more than
+  5 minutes ahead: an 'infinity' row outlived every purge.
+
 Price: on an attacked database, one concurrent index build per bound index and
 one validating scan per bound constraint; elsewhere a catalog query.
 
@@ -23,7 +33,7 @@ import re
 from alembic import op
 
 from pyglue.errors import ConfigurationError
-from pyglue.migration_ops import create_index_concurrently, drop_index_concurrently
+from pyglue.migration_ops import create_index_concurrently, drop_index_concurrently, run_frozen
 
 revision = "0011"
 down_revision = "0009"
@@ -139,9 +149,29 @@ def rebind_to_pg_catalog() -> list[str]:
     return rebuilt
 
 
+UPGRADE = {
+    "core/begin_run.sql": "4ad760b84f4c",
+    "core/finish_run.sql": "c368f9bf166a",
+    "core/record_run_counts.sql": "55657b65cd59",
+    "core/close_abandoned_runs.sql": "7359d2f93c0f",
+    "memory/run_memory_maintenance.sql": "700a99b03abd",
+    "monitoring/record_slow_query.sql": "38095688be3b",
+    "upgrade.sql": "38ada8627e48",
+}
+
+
 def upgrade() -> None:
     rebind_to_pg_catalog()
+    run_frozen(revision, UPGRADE)
 
 
 def downgrade() -> None:
-    pass  # what was rebound to pg_catalog stays so
+    # what was rebound to pg_catalog stays so
+    run_frozen(revision, {"downgrade.sql": "f154400b8f95"})
+    # the versions the earlier revisions installed, from their frozen copies
+    run_frozen(
+        "0004", {"core/begin_run.sql": "76cb4d8fe04f", "core/finish_run.sql": "a78ebf71fd6b"}
+    )
+    run_frozen("0006", {"memory/run_log_grants.sql": "e9822570c052"})
+    run_frozen("0008", {"monitoring/record_slow_query.sql": "3b85049ba498"})
+    run_frozen("0009", {"memory/run_memory_maintenance.sql": "ffad67c83215"})

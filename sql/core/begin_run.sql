@@ -1,7 +1,10 @@
 -- agentdb.begin_run: open a row in the run log and return its id.
-CREATE FUNCTION agentdb.begin_run(p_job_name text)
+-- SECURITY DEFINER: the run log is append-only for every role but its owner
+-- (agentdb_admin only SELECTs it); jobs write it through agentdb's routines.
+CREATE OR REPLACE FUNCTION agentdb.begin_run(p_job_name text)
 RETURNS bigint
 LANGUAGE sql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     INSERT INTO agentdb.maintenance_runs (job_name) VALUES (p_job_name) RETURNING id;

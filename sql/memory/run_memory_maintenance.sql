@@ -31,7 +31,9 @@
 -- operator or function a less privileged role created in a schema on the
 -- caller's search_path can stand in for a built-in one. The work on the
 -- platform's table is done by SECURITY DEFINER functions, so agentdb_admin
--- needs no privilege on agent_memories.
+-- needs no privilege on agent_memories; the run log is written through
+-- begin_run, record_run_counts, close_abandoned_runs and finish_run, so it
+-- needs none on agentdb.maintenance_runs beyond SELECT.
 -- p_run_id (INOUT, leave it NULL) returns the id of the run's
 -- agentdb.maintenance_runs row; NULL on a standby.
 CREATE OR REPLACE PROCEDURE agentdb.run_memory_maintenance(
@@ -97,17 +99,11 @@ BEGIN
 
     -- From here on the lock is held: every way out releases it.
     BEGIN
-        UPDATE agentdb.maintenance_runs AS r
-           SET status = 'failed',
-               finished_at = pg_catalog.clock_timestamp(),
-               error = 'abandoned: the backend running it ended before it finished '
-                       '(terminated or crashed); found by the next run'
-         WHERE r.job_name = c_job AND r.status = 'running';
-        GET DIAGNOSTICS v_abandoned = ROW_COUNT;
+        v_abandoned := agentdb.close_abandoned_runs(c_job);
         p_run_id := agentdb.begin_run(c_job);
         v_counts := pg_catalog.jsonb_build_object('dry_run', p_dry_run, 'batch_size', p_batch_size,
                                                   'abandoned_runs', v_abandoned);
-        UPDATE agentdb.maintenance_runs SET counts = v_counts WHERE id = p_run_id;
+        PERFORM agentdb.record_run_counts(p_run_id, v_counts);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM pg_catalog.pg_advisory_unlock(c_lock);
         RAISE;
@@ -135,7 +131,7 @@ BEGIN
         IF p_dry_run THEN
             v_step_counts := v_step_counts || pg_catalog.jsonb_build_object('approx_bytes', v_bytes);
         END IF;
-        UPDATE agentdb.maintenance_runs SET counts = v_step_counts WHERE id = p_run_id;
+        PERFORM agentdb.record_run_counts(p_run_id, v_step_counts);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                                 v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
@@ -163,7 +159,7 @@ BEGIN
             END LOOP;
             v_step_counts := v_counts
                 || pg_catalog.jsonb_build_object('deleted', v_step_deleted, 'batches', v_batches + 1);
-            UPDATE agentdb.maintenance_runs SET counts = v_step_counts WHERE id = p_run_id;
+            PERFORM agentdb.record_run_counts(p_run_id, v_step_counts);
         EXCEPTION WHEN OTHERS OR query_canceled THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                                     v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;

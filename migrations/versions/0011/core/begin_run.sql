@@ -1,0 +1,15 @@
+-- agentdb.begin_run: open a row in the run log and return its id.
+-- SECURITY DEFINER: the run log is append-only for every role but its owner
+-- (agentdb_admin only SELECTs it); jobs write it through agentdb's routines.
+CREATE OR REPLACE FUNCTION agentdb.begin_run(p_job_name text)
+RETURNS bigint
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO agentdb.maintenance_runs (job_name) VALUES (p_job_name) RETURNING id;
+$$;
+COMMENT ON FUNCTION agentdb.begin_run(text) IS
+    'Open a maintenance_runs row (status running) for a job and return its id';
+REVOKE EXECUTE ON FUNCTION agentdb.begin_run(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentdb.begin_run(text) TO agentdb_admin;
