@@ -21,6 +21,12 @@ from pyglue.errors import ConfigurationError
 BASELINE = "0001"
 MIN_SERVER_VERSION = 150000
 REVISION_ALIASES = {"baseline": BASELINE}
+# what the baseline creates, and a downgrade below it drops
+PLATFORM_TABLES = (
+    "users", "agents", "agent_tools", "knowledgebases", "agent_knowledgebases", "workflows",
+    "agent_blocks", "workflow_edges", "workflow_executions", "agent_executions",
+    "execution_metrics", "agent_memories",
+)  # fmt: skip
 
 
 @contextmanager
@@ -148,14 +154,98 @@ def upgrade(
         connection.commit()
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def undone_revisions(connection: Connection, target: str) -> list[str]:
+    """The revisions a downgrade to `target` ("base" or a revision) undoes, newest first.
+
+    Empty when the database is at `target` or below it (an upgrade).
+    """
+    current = current_revision(connection)
+    if current is None:
+        return []
+    ancestors = [r.revision for r in script_directory().iterate_revisions(current, "base")]
+    if target == "base":
+        return ancestors
+    return ancestors[: ancestors.index(target)] if target in ancestors else []
+
+
+def revisions_to_undo(engine: Engine, revision: str) -> list[str]:
+    """What reaching `revision` ("base", an alias or a revision) would undo, newest first."""
+    target = "base" if revision == "base" else _resolve(revision)
+    if target == "head":
+        return []
+    with engine.connect() as connection:
+        return undone_revisions(connection, target)
+
+
+def _count(connection: Connection, query: str) -> int:
+    return int(connection.execute(text(query)).scalar_one())
+
+
+def downgrade_losses(connection: Connection, target: str) -> list[str]:
+    """What a downgrade to `target` drops that no upgrade brings back, one phrase each."""
+    undone = set(undone_revisions(connection, target))
+    losses: list[str] = []
+    if "0008" in undone:
+        rows = _count(connection, "SELECT count(*) FROM agentdb.slow_queries")
+        losses.append(f"the slow-query log ({rows} rows)")
+    if "0007" in undone:
+        rows = _count(
+            connection,
+            "SELECT (SELECT count(*) FROM public.agent_execution_stats)"
+            " + (SELECT count(*) FROM public.workflow_execution_stats)"
+            " + (SELECT count(*) FROM public.user_execution_stats)",
+        )
+        gone = _count(
+            connection,
+            "SELECT count(DISTINCT s.date) FROM public.user_execution_stats s"
+            " WHERE NOT EXISTS (SELECT FROM public.agent_executions e"
+            "   WHERE e.started_at >= s.date AND e.started_at < s.date + 1)"
+            " AND NOT EXISTS (SELECT FROM public.workflow_executions w"
+            "   WHERE w.started_at >= s.date AND w.started_at < s.date + 1)",
+        )
+        losses.append(
+            f"the execution-stats rollups ({rows} rows, {gone} days of them not rebuildable: "
+            "their raw executions are gone)"
+        )
+    if "0006" in undone:
+        custom = _count(
+            connection,
+            "SELECT count(*) FROM agentdb.memory_policies WHERE policy_name"
+            " NOT IN ('short_term', 'long_term_low', 'episodic_low')",
+        )
+        losses.append(f"the memory policies ({custom} custom, and any edit of the defaults)")
+    if "0004" in undone:
+        runs = _count(connection, "SELECT count(*) FROM agentdb.maintenance_runs")
+        losses.append(f"the run log ({runs} runs in agentdb.maintenance_runs)")
+    if BASELINE in undone:
+        users = _count(connection, "SELECT count(*) FROM public.users")
+        losses.append(
+            f"the platform's {len(PLATFORM_TABLES)} tables and every row in them ({users} users)"
+        )
+    return losses
+
+
+def downgrade(engine: Engine, revision: str, *, drop_platform_tables: bool = False) -> list[str]:
+    """Downgrade to `revision` ("base": below the baseline); what it lost (`downgrade_losses`).
+
+    Below the baseline the platform's tables are dropped: refused unless
+    `drop_platform_tables`.
+    """
     target = "base" if revision == "base" else _resolve(revision)
     with engine.connect() as connection:
         check_server(connection)
+        losses = downgrade_losses(connection, target)
+        if BASELINE in undone_revisions(connection, target) and not drop_platform_tables:
+            raise ConfigurationError(
+                f"downgrading to {revision} drops {'; '.join(losses)}: "
+                "pass --drop-platform-tables (drop_platform_tables=True) to do it"
+            )
         connection.commit()  # Alembic must begin its own transaction per revision
         with alembic_config(connection) as config:
+            config.attributes["drop_platform_tables"] = drop_platform_tables
             command.downgrade(config, target)
         connection.commit()
+    return losses
 
 
 def stamp(engine: Engine, revision: str = BASELINE) -> None:
