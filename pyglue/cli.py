@@ -27,8 +27,7 @@ COMMANDS: dict[str, Handler] = {}
 
 def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
     if args.adopt:
-        install.stamp(engine, install.BASELINE)
-        print(f"stamped the existing schema as the baseline ({install.BASELINE})")
+        print(install.adopt(engine))
     if args.revision != "head":
         undone = install.revisions_to_undo(engine, args.revision)
         if undone:

@@ -248,6 +248,66 @@ def downgrade(engine: Engine, revision: str, *, drop_platform_tables: bool = Fal
     return losses
 
 
+def adoption_problem(connection: Connection) -> str | None:
+    """Why this database is not an unadopted platform database at the baseline, or None."""
+    missing = (
+        connection.execute(
+            text(
+                "SELECT t FROM unnest(CAST(:tables AS text[])) WITH ORDINALITY AS u (t, n)"
+                " WHERE to_regclass('public.' || quote_ident(t)) IS NULL ORDER BY n"
+            ),
+            {"tables": list(PLATFORM_TABLES)},
+        )
+        .scalars()
+        .all()
+    )
+    if len(missing) == len(PLATFORM_TABLES):
+        return (
+            f"none of the platform's {len(PLATFORM_TABLES)} tables is in schema public: "
+            "nothing to adopt (a new database needs pyglue install without --adopt)"
+        )
+    if missing:
+        return (
+            f"{len(missing)} of the platform's {len(PLATFORM_TABLES)} tables are missing from "
+            f"schema public ({', '.join(missing)}): this is not the baseline schema"
+        )
+    if connection.execute(text("SELECT to_regnamespace('agentdb')")).scalar() is not None:
+        return (
+            "schema agentdb exists but no Alembic revision is recorded: agentdb was installed "
+            "here without its revision table, so stamping the baseline would install it again"
+        )
+    jsonb = connection.execute(
+        text(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND data_type = 'jsonb'"
+            " AND table_name = ANY(CAST(:tables AS text[])) ORDER BY 1 LIMIT 1"
+        ),
+        {"tables": list(PLATFORM_TABLES)},
+    ).scalar()
+    if jsonb is not None:
+        return f"{jsonb} is jsonb where the baseline has json: this is not the baseline schema"
+    return None
+
+
+def adopt(engine: Engine) -> str:
+    """Stamp an existing platform database as the baseline, after checking it is one.
+
+    Idempotent: a database that already records a revision is left as it is.
+    Anything but the platform's tables at the baseline and no recorded revision
+    is refused, naming what was found. Returns what was done.
+    """
+    with engine.connect() as connection:
+        check_server(connection)
+        current = current_revision(connection)
+        if current is not None:
+            return f"already adopted (the database records revision {current}): nothing to stamp"
+        problem = adoption_problem(connection)
+        if problem is not None:
+            raise ConfigurationError(f"cannot adopt: {problem}")
+    stamp(engine, BASELINE)
+    return f"stamped the existing schema as the baseline ({BASELINE})"
+
+
 def stamp(engine: Engine, revision: str = BASELINE) -> None:
     """Record `revision` without running it: how an existing database adopts agentdb."""
     target = _resolve(revision)
