@@ -17,13 +17,21 @@ not a supported form: a single key is searched through the expression
 indexes on `configuration->>'llm_provider'` and `->>'llm_model'`, which
 also serve equality with an ordinary btree.
 
+Precondition: every json value converts (jsonb cannot hold \\u0000 nor a
+lone surrogate escape); otherwise the revision refuses before changing
+anything, naming the table, the column and the rows (fix: README, Odd data).
+
 Revision ID: 0003
 Revises: 0002
 """
 
 from alembic import op
 
-from pyglue.migration_ops import create_index_concurrently, drop_index_concurrently
+from pyglue.migration_ops import (
+    create_index_concurrently,
+    drop_index_concurrently,
+    require_jsonb_convertible,
+)
 
 revision = "0003"
 down_revision = "0002"
@@ -75,6 +83,8 @@ def _convert(target: str) -> None:
 
 
 def upgrade() -> None:
+    # before anything changes: a value jsonb cannot hold is reported, not failed on
+    require_jsonb_convertible({table: tuple(columns) for table, columns in JSON_COLUMNS.items()})
     _convert("jsonb")
     for name, definition in INDEXES.items():
         create_index_concurrently(name, definition)
