@@ -19,6 +19,13 @@
 - record_slow_query refuses a p_recorded_at that is not finite or is more than
   5 minutes ahead: an 'infinity' row outlived every purge.
 
+- memory_policies.max_age is at most 100 years (refused naming the column),
+  and one failing policy no longer stops the cleanup: cleanup_expired_memories
+  and preview_memory_cleanup return a failing policy's error (a new column,
+  so both are dropped and created again) and run_memory_maintenance records
+  it under counts.policy_errors, cleans with the others, ends 'failed'
+  naming the policy, and raises that error once everything is COMMITted.
+
 Price: on an attacked database, one concurrent index build per bound index and
 one validating scan per bound constraint; elsewhere a catalog query.
 
@@ -154,7 +161,11 @@ UPGRADE = {
     "core/finish_run.sql": "c368f9bf166a",
     "core/record_run_counts.sql": "55657b65cd59",
     "core/close_abandoned_runs.sql": "7359d2f93c0f",
-    "memory/run_memory_maintenance.sql": "700a99b03abd",
+    "memory_return_types.sql": "d1947a58b033",
+    "memory/validate_memory_policy.sql": "0ac18d0c3f0d",
+    "memory/cleanup_expired_memories.sql": "5cb632824d61",
+    "memory/preview_memory_cleanup.sql": "cd84d60bc371",
+    "memory/run_memory_maintenance.sql": "d17343625f24",
     "monitoring/record_slow_query.sql": "38095688be3b",
     "upgrade.sql": "38ada8627e48",
 }
@@ -167,11 +178,19 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # what was rebound to pg_catalog stays so
-    run_frozen(revision, {"downgrade.sql": "f154400b8f95"})
+    run_frozen(revision, {"downgrade.sql": "7597ed688607"})
     # the versions the earlier revisions installed, from their frozen copies
     run_frozen(
         "0004", {"core/begin_run.sql": "76cb4d8fe04f", "core/finish_run.sql": "a78ebf71fd6b"}
     )
-    run_frozen("0006", {"memory/run_log_grants.sql": "e9822570c052"})
+    run_frozen(
+        "0006",
+        {
+            "memory/run_log_grants.sql": "e9822570c052",
+            "memory/validate_memory_policy.sql": "c7600be87e8b",
+            "memory/preview_memory_cleanup.sql": "3291dc0ce518",
+            "memory/cleanup_expired_memories.sql": "f5d73aa1e0b8",
+        },
+    )
     run_frozen("0008", {"monitoring/record_slow_query.sql": "3b85049ba498"})
     run_frozen("0009", {"memory/run_memory_maintenance.sql": "ffad67c83215"})

@@ -1,8 +1,12 @@
 -- Back to 0009: drop this revision's routines (the revision then runs the
--- versions 0004, 0008 and 0009 installed, and 0006's grant of INSERT and
+-- versions 0004, 0006, 0008 and 0009 installed, and 0006's grant of INSERT and
 -- UPDATE on the run log to agentdb_admin).
 DROP FUNCTION agentdb.record_run_counts(bigint, jsonb);
 DROP FUNCTION agentdb.close_abandoned_runs(text);
 DROP FUNCTION agentdb.begin_run(text);
 DROP FUNCTION agentdb.finish_run(bigint, text, jsonb, text);
 DROP FUNCTION agentdb.record_slow_query(double precision, text, timestamptz);
+DROP FUNCTION agentdb.cleanup_expired_memories(integer, integer);
+DROP FUNCTION agentdb.preview_memory_cleanup();
+DROP TRIGGER validate_memory_policy ON agentdb.memory_policies;
+DROP FUNCTION agentdb.validate_memory_policy();
