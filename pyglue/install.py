@@ -124,8 +124,11 @@ def check_schema_trust(connection: Connection) -> None:
 
 def _resolve(revision: str) -> str:
     resolved = REVISION_ALIASES.get(revision, revision)
-    if resolved != "head" and not resolved.startswith(("+", "-")):
+    if resolved not in ("head", "base"):
+        # a relative revision (+1, -1) is refused too: say which one you mean
         try:
+            if not resolved or resolved.startswith(("+", "-")):
+                raise CommandError(f"not a revision: {resolved!r}")
             script_directory().get_revision(resolved)
         except CommandError as exc:
             known = ", ".join(r.revision for r in script_directory().walk_revisions())
