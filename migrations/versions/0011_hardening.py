@@ -157,8 +157,8 @@ def rebind_to_pg_catalog() -> list[str]:
 
 
 UPGRADE = {
-    "core/begin_run.sql": "4ad760b84f4c",
-    "core/finish_run.sql": "c368f9bf166a",
+    "core/begin_run.sql": "3b69ccab012c",
+    "core/finish_run.sql": "1efd4e5f50d8",
     "core/record_run_counts.sql": "55657b65cd59",
     "core/close_abandoned_runs.sql": "7359d2f93c0f",
     "memory_return_types.sql": "d1947a58b033",

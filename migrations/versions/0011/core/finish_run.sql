@@ -14,8 +14,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF p_status NOT IN ('succeeded', 'failed', 'skipped') THEN
-        RAISE EXCEPTION 'p_status must be succeeded, failed or skipped, not %', p_status
+    IF p_status IS NULL OR p_status NOT IN ('succeeded', 'failed', 'skipped') THEN
+        RAISE EXCEPTION 'p_status must be succeeded, failed or skipped, not %',
+            coalesce(quote_literal(p_status), 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF p_counts IS NOT NULL AND jsonb_typeof(p_counts) <> 'object' THEN
