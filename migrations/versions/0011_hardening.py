@@ -108,7 +108,7 @@ def _rebuild_index(name: str, definition: str, unique: bool) -> None:
             "rebuild it by hand under search_path = pg_catalog"
         )
     on = definition[definition.index(" ON ") + 1 :]
-    temporary = f"{name}_0011"
+    temporary = f"{name[:58]}_0011"  # within the 63 characters of a name
     create_index_concurrently(temporary, to_pg_catalog(on))
     drop_index_concurrently(name)
     op.execute(f'ALTER INDEX public."{temporary}" RENAME TO "{name}"')
