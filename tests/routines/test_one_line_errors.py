@@ -10,8 +10,12 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from pyglue.dburl import libpq_dsn, resolve_url
+from pyglue.errors import DatabaseError, DatabaseUnreachable
+from pyglue.routines import APP_ROLE, call
 from pyglue.testing import PostgresCluster
 
 UNKNOWN = "use head, baseline or one of "
@@ -104,3 +108,24 @@ def test_finish_run_takes_only_an_object_as_counts(head_url: str, counts: str) -
         with pytest.raises(psycopg.errors.InvalidParameterValue) as refused:
             conn.execute("SELECT agentdb.finish_run(%s, 'succeeded', %s::jsonb)", [row[0], counts])
         assert refused.value.diag.message_primary == f"p_counts must be a JSON object, not {counts}"
+
+
+def test_temp_file_limit_is_what_the_server_said_not_unreachable(head_url: str) -> None:
+    url = f"{head_url}?options=-c%20work_mem%3D64kB%20-c%20temp_file_limit%3D64kB"
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with pytest.raises(DatabaseError) as failed:
+            call(
+                engine,
+                "SELECT agentdb.workflow_document(gen_random_uuid())"
+                " FROM generate_series(1, 200000) g ORDER BY md5(g::text)",
+                routine="agentdb.workflow_document",
+                role=APP_ROLE,
+            )
+    finally:
+        engine.dispose()
+    assert not isinstance(failed.value, DatabaseUnreachable)
+    assert failed.value.sqlstate == "53400"
+    assert str(failed.value).startswith(
+        "agentdb.workflow_document: temporary file size exceeds temp_file_limit"
+    )
