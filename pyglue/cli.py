@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pyglue import install, maintenance, scheduling, stats, status
 from pyglue.dburl import create_engine_for
-from pyglue.errors import PyglueError
+from pyglue.errors import ConfigurationError, PyglueError
 from pyglue.routines import translate
 
 Handler = Callable[[argparse.Namespace, Engine], int]
@@ -27,9 +27,12 @@ COMMANDS: dict[str, Handler] = {}
 
 def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
     if args.adopt:
-        install.stamp(engine, install.BASELINE)
-        print(f"stamped the existing schema as the baseline ({install.BASELINE})")
-    install.upgrade(engine, args.revision)
+        print(install.adopt(engine))
+    if args.revision != "head":
+        undone = install.revisions_to_undo(engine, args.revision)
+        if undone:
+            return _downgrade(args, engine, undone)
+    install.upgrade(engine, args.revision, allow_untrusted_schema=args.allow_untrusted_schema)
     with engine.connect() as connection:
         print(f"database at revision {install.current_revision(connection)}")
     if args.schedule:
@@ -38,6 +41,22 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
             print(f"scheduled {job.job_name} ({job.schedule}) as pg_cron job {job.jobid}")
         if not jobs:
             print("pg_cron is not installed in this database: nothing scheduled")
+    return 0
+
+
+def _downgrade(args: argparse.Namespace, engine: Engine, undone: list[str]) -> int:
+    """`install --revision R` below the database's revision: only with --downgrade."""
+    if not args.downgrade:
+        raise ConfigurationError(
+            f"the database is at {undone[0]}, above {args.revision}: reaching it means undoing "
+            f"{', '.join(undone)}; pass --downgrade to do that"
+        )
+    losses = install.downgrade(
+        engine, args.revision, drop_platform_tables=args.drop_platform_tables
+    )
+    with engine.connect() as connection:
+        print(f"database at revision {install.current_revision(connection) or 'base'}")
+    print(f"dropped: {'; '.join(losses) if losses else 'nothing kept only there'}")
     return 0
 
 
@@ -219,6 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--adopt",
         action="store_true",
         help="stamp an existing platform schema as the baseline first",
+    )
+    p_install.add_argument(
+        "--allow-untrusted-schema",
+        action="store_true",
+        help="install even when another role can CREATE in a schema on the installer's search_path",
+    )
+    p_install.add_argument(
+        "--downgrade",
+        action="store_true",
+        help="allow --revision to be below the database's revision (prints what it drops)",
+    )
+    p_install.add_argument(
+        "--drop-platform-tables",
+        action="store_true",
+        help="with --downgrade --revision base: drop the platform's tables and every row",
     )
     p_install.add_argument(
         "--schedule",

@@ -21,7 +21,7 @@ def resolve_url(explicit: str | None = None) -> URL:
         raise ConfigurationError("no database: pass --database-url URL or set DATABASE_URL")
     try:
         url = make_url(raw)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise ConfigurationError(f"not a database URL: {raw!r}") from exc
     if url.drivername not in ACCEPTED:
         raise ConfigurationError(

@@ -21,6 +21,12 @@ from pyglue.errors import ConfigurationError
 BASELINE = "0001"
 MIN_SERVER_VERSION = 150000
 REVISION_ALIASES = {"baseline": BASELINE}
+# what the baseline creates, and a downgrade below it drops
+PLATFORM_TABLES = (
+    "users", "agents", "agent_tools", "knowledgebases", "agent_knowledgebases", "workflows",
+    "agent_blocks", "workflow_edges", "workflow_executions", "agent_executions",
+    "execution_metrics", "agent_memories",
+)  # fmt: skip
 
 
 @contextmanager
@@ -74,10 +80,55 @@ def check_server(connection: Connection) -> int:
     return version
 
 
+# Roles, other than the installer and the superusers, that can CREATE in a
+# schema on the installer's search_path (PUBLIC when granted to everyone).
+# It runs on that search_path itself, so every operator is pg_catalog's by name.
+UNTRUSTED_CREATORS = """
+SELECT grantee, s.nspname
+FROM unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY AS s (nspname, position)
+JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) s.nspname
+CROSS JOIN LATERAL (
+    SELECT 'PUBLIC' AS grantee
+    WHERE EXISTS (
+        SELECT FROM pg_catalog.aclexplode(n.nspacl) a
+        WHERE a.grantee OPERATOR(pg_catalog.=) 0::oid
+          AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+    )
+    UNION ALL
+    SELECT r.rolname::text FROM pg_catalog.pg_roles r
+    WHERE NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) current_user
+      AND r.rolname::text NOT LIKE 'pg\\_%'
+      AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')
+) g
+ORDER BY s.position, g.grantee
+LIMIT 1
+"""
+
+
+def check_schema_trust(connection: Connection) -> None:
+    """Refuse a search_path on which a role other than the installer can create objects.
+
+    The revisions run under their own search_path (pg_catalog, pg_temp), but
+    a function or operator planted on the installer's own path is one typo
+    away from running with the installer's rights.
+    """
+    found = connection.execute(text(UNTRUSTED_CREATORS)).first()
+    if found is not None:
+        role, schema = found
+        raise ConfigurationError(
+            f"role {role} can CREATE in schema {schema}, which is on the installer's "
+            "search_path: what it creates there could run as the installer; revoke that "
+            f"(REVOKE CREATE ON SCHEMA {schema} FROM {role}) or pass --allow-untrusted-schema"
+        )
+
+
 def _resolve(revision: str) -> str:
     resolved = REVISION_ALIASES.get(revision, revision)
-    if resolved != "head" and not resolved.startswith(("+", "-")):
+    if resolved not in ("head", "base"):
+        # a relative revision (+1, -1) is refused too: say which one you mean
         try:
+            if not resolved or resolved.startswith(("+", "-")):
+                raise CommandError(f"not a revision: {resolved!r}")
             script_directory().get_revision(resolved)
         except CommandError as exc:
             known = ", ".join(r.revision for r in script_directory().walk_revisions())
@@ -87,25 +138,177 @@ def _resolve(revision: str) -> str:
     return resolved
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade to `revision` (idempotent: at that revision already, nothing runs)."""
+def upgrade(
+    engine: Engine, revision: str = "head", *, allow_untrusted_schema: bool = False
+) -> None:
+    """Upgrade to `revision` (idempotent: at that revision already, nothing runs).
+
+    Refused when another role can CREATE in a schema on the installer's
+    search_path, unless `allow_untrusted_schema`.
+    """
     target = _resolve(revision)
     with engine.connect() as connection:
         check_server(connection)
+        if not allow_untrusted_schema:
+            check_schema_trust(connection)
         connection.commit()  # Alembic must begin its own transaction per revision
         with alembic_config(connection) as config:
             command.upgrade(config, target)
         connection.commit()
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def undone_revisions(connection: Connection, target: str) -> list[str]:
+    """The revisions a downgrade to `target` ("base" or a revision) undoes, newest first.
+
+    Empty when the database is at `target` or below it (an upgrade).
+    """
+    current = current_revision(connection)
+    if current is None:
+        return []
+    ancestors = [r.revision for r in script_directory().iterate_revisions(current, "base")]
+    if target == "base":
+        return ancestors
+    return ancestors[: ancestors.index(target)] if target in ancestors else []
+
+
+def revisions_to_undo(engine: Engine, revision: str) -> list[str]:
+    """What reaching `revision` ("base", an alias or a revision) would undo, newest first."""
+    target = "base" if revision == "base" else _resolve(revision)
+    if target == "head":
+        return []
+    with engine.connect() as connection:
+        return undone_revisions(connection, target)
+
+
+def _count(connection: Connection, query: str) -> int:
+    return int(connection.execute(text(query)).scalar_one())
+
+
+def downgrade_losses(connection: Connection, target: str) -> list[str]:
+    """What a downgrade to `target` drops that no upgrade brings back, one phrase each."""
+    undone = set(undone_revisions(connection, target))
+    losses: list[str] = []
+    if "0008" in undone:
+        rows = _count(connection, "SELECT count(*) FROM agentdb.slow_queries")
+        losses.append(f"the slow-query log ({rows} rows)")
+    if "0007" in undone:
+        rows = _count(
+            connection,
+            "SELECT (SELECT count(*) FROM public.agent_execution_stats)"
+            " + (SELECT count(*) FROM public.workflow_execution_stats)"
+            " + (SELECT count(*) FROM public.user_execution_stats)",
+        )
+        gone = _count(
+            connection,
+            "SELECT count(DISTINCT s.date) FROM public.user_execution_stats s"
+            " WHERE NOT EXISTS (SELECT FROM public.agent_executions e"
+            "   WHERE e.started_at >= s.date AND e.started_at < s.date + 1)"
+            " AND NOT EXISTS (SELECT FROM public.workflow_executions w"
+            "   WHERE w.started_at >= s.date AND w.started_at < s.date + 1)",
+        )
+        losses.append(
+            f"the execution-stats rollups ({rows} rows, {gone} days of them not rebuildable: "
+            "their raw executions are gone)"
+        )
+    if "0006" in undone:
+        custom = _count(
+            connection,
+            "SELECT count(*) FROM agentdb.memory_policies WHERE policy_name"
+            " NOT IN ('short_term', 'long_term_low', 'episodic_low')",
+        )
+        losses.append(f"the memory policies ({custom} custom, and any edit of the defaults)")
+    if "0004" in undone:
+        runs = _count(connection, "SELECT count(*) FROM agentdb.maintenance_runs")
+        losses.append(f"the run log ({runs} runs in agentdb.maintenance_runs)")
+    if BASELINE in undone:
+        users = _count(connection, "SELECT count(*) FROM public.users")
+        losses.append(
+            f"the platform's {len(PLATFORM_TABLES)} tables and every row in them ({users} users)"
+        )
+    return losses
+
+
+def downgrade(engine: Engine, revision: str, *, drop_platform_tables: bool = False) -> list[str]:
+    """Downgrade to `revision` ("base": below the baseline); what it lost (`downgrade_losses`).
+
+    Below the baseline the platform's tables are dropped: refused unless
+    `drop_platform_tables`.
+    """
     target = "base" if revision == "base" else _resolve(revision)
     with engine.connect() as connection:
         check_server(connection)
+        losses = downgrade_losses(connection, target)
+        if BASELINE in undone_revisions(connection, target) and not drop_platform_tables:
+            raise ConfigurationError(
+                f"downgrading to {revision} drops {'; '.join(losses)}: "
+                "pass --drop-platform-tables (drop_platform_tables=True) to do it"
+            )
         connection.commit()  # Alembic must begin its own transaction per revision
         with alembic_config(connection) as config:
+            config.attributes["drop_platform_tables"] = drop_platform_tables
             command.downgrade(config, target)
         connection.commit()
+    return losses
+
+
+def adoption_problem(connection: Connection) -> str | None:
+    """Why this database is not an unadopted platform database at the baseline, or None."""
+    missing = (
+        connection.execute(
+            text(
+                "SELECT t FROM unnest(CAST(:tables AS text[])) WITH ORDINALITY AS u (t, n)"
+                " WHERE to_regclass('public.' || quote_ident(t)) IS NULL ORDER BY n"
+            ),
+            {"tables": list(PLATFORM_TABLES)},
+        )
+        .scalars()
+        .all()
+    )
+    if len(missing) == len(PLATFORM_TABLES):
+        return (
+            f"none of the platform's {len(PLATFORM_TABLES)} tables is in schema public: "
+            "nothing to adopt (a new database needs pyglue install without --adopt)"
+        )
+    if missing:
+        return (
+            f"{len(missing)} of the platform's {len(PLATFORM_TABLES)} tables are missing from "
+            f"schema public ({', '.join(missing)}): this is not the baseline schema"
+        )
+    if connection.execute(text("SELECT to_regnamespace('agentdb')")).scalar() is not None:
+        return (
+            "schema agentdb exists but no Alembic revision is recorded: agentdb was installed "
+            "here without its revision table, so stamping the baseline would install it again"
+        )
+    jsonb = connection.execute(
+        text(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND data_type = 'jsonb'"
+            " AND table_name = ANY(CAST(:tables AS text[])) ORDER BY 1 LIMIT 1"
+        ),
+        {"tables": list(PLATFORM_TABLES)},
+    ).scalar()
+    if jsonb is not None:
+        return f"{jsonb} is jsonb where the baseline has json: this is not the baseline schema"
+    return None
+
+
+def adopt(engine: Engine) -> str:
+    """Stamp an existing platform database as the baseline, after checking it is one.
+
+    Idempotent: a database that already records a revision is left as it is.
+    Anything but the platform's tables at the baseline and no recorded revision
+    is refused, naming what was found. Returns what was done.
+    """
+    with engine.connect() as connection:
+        check_server(connection)
+        current = current_revision(connection)
+        if current is not None:
+            return f"already adopted (the database records revision {current}): nothing to stamp"
+        problem = adoption_problem(connection)
+        if problem is not None:
+            raise ConfigurationError(f"cannot adopt: {problem}")
+    stamp(engine, BASELINE)
+    return f"stamped the existing schema as the baseline ({BASELINE})"
 
 
 def stamp(engine: Engine, revision: str = BASELINE) -> None:

@@ -79,29 +79,42 @@ class MaintenanceRun:
     def rows_deleted(self) -> int:
         return sum(count.rows for count in self.deleted)
 
+    @property
+    def policy_errors(self) -> Mapping[str, str]:
+        """The error of each policy that failed, by name (the others still ran)."""
+        return dict(cast(Mapping[str, str], self.counts.get("policy_errors", {})))
+
 
 @dataclass(frozen=True)
 class CleanupPreview:
-    """What one enabled policy would delete now (agentdb.preview_memory_cleanup)."""
+    """What one enabled policy would delete now (agentdb.preview_memory_cleanup).
+
+    A policy that failed has its `error`, no `cutoff` and zero rows.
+    """
 
     policy_name: str
     memory_type: str
     importance: str | None
     age_basis: str
     max_age: timedelta
-    cutoff: datetime
+    cutoff: datetime | None
     rows: int
     approx_bytes: int
+    error: str | None = None
 
 
 @dataclass(frozen=True)
 class PolicyCleanup:
-    """What cleanup_expired_memories did for one policy; complete: its last batch came short."""
+    """What cleanup_expired_memories did for one policy; complete: its last batch came short.
+
+    A policy that failed was rolled back alone: its `error`, and zero rows.
+    """
 
     policy_name: str
     rows_deleted: int
     batches: int
     complete: bool
+    error: str | None = None
 
 
 def _run_from_row(row: Any) -> MaintenanceRun:
@@ -161,7 +174,7 @@ def preview_memory_cleanup(bind: SyncBind) -> list[CleanupPreview]:
     rows = call(
         bind,
         "SELECT policy_name, memory_type, importance, age_basis, max_age, cutoff,"
-        " rows_to_delete, approx_bytes FROM agentdb.preview_memory_cleanup()",
+        " rows_to_delete, approx_bytes, error FROM agentdb.preview_memory_cleanup()",
         routine="agentdb.preview_memory_cleanup",
         role=ADMIN_ROLE,
     )
@@ -175,6 +188,7 @@ def preview_memory_cleanup(bind: SyncBind) -> list[CleanupPreview]:
             cutoff=row.cutoff,
             rows=int(row.rows_to_delete),
             approx_bytes=int(row.approx_bytes),
+            error=row.error,
         )
         for row in rows
     ]
@@ -211,7 +225,7 @@ def cleanup_expired_memories(
     """Delete expired memories in ONE transaction (for a large backlog: run_memory_maintenance)."""
     rows = call(
         bind,
-        "SELECT policy_name, rows_deleted, batches, complete"
+        "SELECT policy_name, rows_deleted, batches, complete, error"
         " FROM agentdb.cleanup_expired_memories(:batch_size, :max_batches)",
         {
             "batch_size": arguments.integer("batch_size", batch_size),
@@ -222,7 +236,13 @@ def cleanup_expired_memories(
         commit=True,
     )
     return [
-        PolicyCleanup(row.policy_name, int(row.rows_deleted), int(row.batches), bool(row.complete))
+        PolicyCleanup(
+            row.policy_name,
+            int(row.rows_deleted),
+            int(row.batches),
+            bool(row.complete),
+            row.error,
+        )
         for row in rows
     ]
 

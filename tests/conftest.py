@@ -137,7 +137,7 @@ def cron_engine(pg_cluster: PostgresCluster) -> Iterator[Engine]:
         with engine.begin() as conn:
             conn.execute(text("SELECT agentdb.unschedule_maintenance()"))
             conn.execute(text("DROP EXTENSION pg_cron"))
-        install.downgrade(engine, "base")
+        install.downgrade(engine, "base", drop_platform_tables=True)
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         engine.dispose()

@@ -45,21 +45,23 @@ UNFINISHED = "WHERE status IN ('pending', 'running')"
 
 NEW_INDEXES = {
     "ix_workflow_exec_user_workflow_status":
-        "ON workflow_executions (user_id, workflow_id, started_at, id, status)",
-    "ix_workflow_exec_user_started": "ON workflow_executions (user_id, started_at, id)",
-    "ix_workflow_exec_status_started": f"ON workflow_executions (status, started_at) {UNFINISHED}",
-    "ix_agent_exec_user_agent_started": "ON agent_executions (user_id, agent_id, started_at, id)",
-    "ix_agent_exec_user_started": "ON agent_executions (user_id, started_at, id)",
-    "ix_agent_exec_session_status": "ON agent_executions (session_id, status)",
-    "ix_agent_exec_status_started": f"ON agent_executions (status, started_at) {UNFINISHED}",
+        "ON public.workflow_executions (user_id, workflow_id, started_at, id, status)",
+    "ix_workflow_exec_user_started": "ON public.workflow_executions (user_id, started_at, id)",
+    "ix_workflow_exec_status_started":
+        f"ON public.workflow_executions (status, started_at) {UNFINISHED}",
+    "ix_agent_exec_user_agent_started":
+        "ON public.agent_executions (user_id, agent_id, started_at, id)",
+    "ix_agent_exec_user_started": "ON public.agent_executions (user_id, started_at, id)",
+    "ix_agent_exec_session_status": "ON public.agent_executions (session_id, status)",
+    "ix_agent_exec_status_started": f"ON public.agent_executions (status, started_at) {UNFINISHED}",
 }  # fmt: skip
 
 SUPERSEDED_INDEXES = {
-    "ix_workflow_executions_user_id": "ON workflow_executions (user_id)",
-    "ix_workflow_executions_status": "ON workflow_executions (status)",
-    "ix_agent_executions_user_id": "ON agent_executions (user_id)",
-    "ix_agent_executions_session_id": "ON agent_executions (session_id)",
-    "ix_agent_executions_status": "ON agent_executions (status)",
+    "ix_workflow_executions_user_id": "ON public.workflow_executions (user_id)",
+    "ix_workflow_executions_status": "ON public.workflow_executions (status)",
+    "ix_agent_executions_user_id": "ON public.agent_executions (user_id)",
+    "ix_agent_executions_session_id": "ON public.agent_executions (session_id)",
+    "ix_agent_executions_status": "ON public.agent_executions (status)",
 }
 
 

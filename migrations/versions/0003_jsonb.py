@@ -17,13 +17,21 @@ not a supported form: a single key is searched through the expression
 indexes on `configuration->>'llm_provider'` and `->>'llm_model'`, which
 also serve equality with an ordinary btree.
 
+Precondition: every json value converts (jsonb cannot hold \\u0000 nor a
+lone surrogate escape); otherwise the revision refuses before changing
+anything, naming the table, the column and the rows (fix: README, Odd data).
+
 Revision ID: 0003
 Revises: 0002
 """
 
 from alembic import op
 
-from pyglue.migration_ops import create_index_concurrently, drop_index_concurrently
+from pyglue.migration_ops import (
+    create_index_concurrently,
+    drop_index_concurrently,
+    require_jsonb_convertible,
+)
 
 revision = "0003"
 down_revision = "0002"
@@ -41,10 +49,10 @@ JSON_COLUMNS: dict[str, dict[str, str | None]] = {
 }
 
 INDEXES = {
-    "ix_agents_config_gin": "ON agents USING gin (configuration jsonb_path_ops)",
-    "ix_workflows_graph_gin": "ON workflows USING gin (graph_definition jsonb_path_ops)",
-    "ix_agents_llm_provider": "ON agents ((configuration ->> 'llm_provider'))",
-    "ix_agents_llm_model": "ON agents ((configuration ->> 'llm_model'))",
+    "ix_agents_config_gin": "ON public.agents USING gin (configuration jsonb_path_ops)",
+    "ix_workflows_graph_gin": "ON public.workflows USING gin (graph_definition jsonb_path_ops)",
+    "ix_agents_llm_provider": "ON public.agents ((configuration ->> 'llm_provider'))",
+    "ix_agents_llm_model": "ON public.agents ((configuration ->> 'llm_model'))",
 }
 
 
@@ -59,7 +67,7 @@ def conversion_statements(target: str) -> list[str]:
             clauses.append(f"ALTER COLUMN {column} TYPE {target} USING {column}::{target}")
             if default is not None:
                 clauses.append(f"ALTER COLUMN {column} SET DEFAULT {default}::{target}")
-        statements.append(f"ALTER TABLE {table} " + ", ".join(clauses))
+        statements.append(f"ALTER TABLE public.{table} " + ", ".join(clauses))
     return statements
 
 
@@ -71,10 +79,12 @@ def _convert(target: str) -> None:
     # index-only scans would visit the heap and the planner would misjudge.
     with op.get_context().autocommit_block():
         for table in JSON_COLUMNS:
-            op.execute(f"VACUUM (ANALYZE) {table}")
+            op.execute(f"VACUUM (ANALYZE) public.{table}")
 
 
 def upgrade() -> None:
+    # before anything changes: a value jsonb cannot hold is reported, not failed on
+    require_jsonb_convertible({table: tuple(columns) for table, columns in JSON_COLUMNS.items()})
     _convert("jsonb")
     for name, definition in INDEXES.items():
         create_index_concurrently(name, definition)

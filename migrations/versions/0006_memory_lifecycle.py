@@ -53,12 +53,12 @@ UPGRADE = {
 
 INDEXES = {
     "ix_agent_memories_short_term_created":
-        "ON agent_memories (created_at) WHERE type = 'short_term'",
+        "ON public.agent_memories (created_at) WHERE type = 'short_term'",
     "ix_agent_memories_long_term_low_accessed":
-        "ON agent_memories ((coalesce(last_accessed_at, created_at)))"
+        "ON public.agent_memories ((coalesce(last_accessed_at, created_at)))"
         " WHERE type = 'long_term' AND importance = 'low'",
     "ix_agent_memories_episodic_low_created":
-        "ON agent_memories (created_at) WHERE type = 'episodic' AND importance = 'low'",
+        "ON public.agent_memories (created_at) WHERE type = 'episodic' AND importance = 'low'",
 }  # fmt: skip
 
 

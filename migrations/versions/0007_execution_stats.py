@@ -12,6 +12,11 @@ triggers are live before the backfill starts: a write to a month not yet
 backfilled lands a delta that the month's refresh then rebuilds from the raw
 rows, so nothing written during the upgrade is lost or counted twice.
 
+Precondition: started_at and completed_at are finite ('infinity' fits no
+day; '-infinity' made the month-by-month backfill run without end); otherwise
+the revision refuses before changing anything, naming the table, the column
+and the rows (fix: README, Odd data).
+
 Revision ID: 0007
 Revises: 0006
 """
@@ -22,7 +27,7 @@ from datetime import date
 
 from alembic import op
 
-from pyglue.migration_ops import run_frozen
+from pyglue.migration_ops import require_finite_timestamps, run_frozen
 
 revision = "0007"
 down_revision = "0006"
@@ -45,13 +50,16 @@ UPGRADE = {
     "stats/jobs.sql": "27f76f385c9a",
 }
 
-# the months holding any raw execution, oldest first
+# the months holding any raw execution, oldest first (finite times only: the
+# precondition refuses others, and this range must end whatever the data)
 MONTHS_SQL = """
 SELECT m::date AS month_start, (m + interval '1 month')::date - 1 AS month_end
   FROM (SELECT min(lo) AS lo, max(hi) AS hi
-          FROM (SELECT min(started_at) AS lo, max(started_at) AS hi FROM agent_executions
+          FROM (SELECT min(started_at) AS lo, max(started_at) AS hi FROM public.agent_executions
+                 WHERE isfinite(started_at)
                 UNION ALL
-                SELECT min(started_at), max(started_at) FROM workflow_executions) b) r,
+                SELECT min(started_at), max(started_at) FROM public.workflow_executions
+                 WHERE isfinite(started_at)) b) r,
        generate_series(date_trunc('month', r.lo), date_trunc('month', r.hi),
                        interval '1 month') AS m
  WHERE r.lo IS NOT NULL
@@ -75,6 +83,13 @@ def backfill() -> list[tuple[date, date]]:
 
 
 def upgrade() -> None:
+    # before anything changes: a run no day can hold is reported, not failed on
+    require_finite_timestamps(
+        {
+            "agent_executions": ("started_at", "completed_at"),
+            "workflow_executions": ("started_at", "completed_at"),
+        }
+    )
     run_frozen(revision, UPGRADE)
     backfill()
 

@@ -16,6 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
+
 from pyglue.bench import (
     datagen,
     harness,
@@ -30,6 +33,8 @@ from pyglue.bench import (
 from pyglue.bench.harness import Server, States
 from pyglue.bench.run import run_scenarios
 from pyglue.bench.timing import DEFAULT_RUNS, DEFAULT_WARMUP
+from pyglue.errors import PyglueError
+from pyglue.routines import translate
 
 Namespace = argparse.Namespace
 RESULTS = Path("bench-results")
@@ -209,9 +214,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = args.database_url or os.environ.get("DATABASE_URL")
         where = f"DATABASE_URL ({url.split('@')[-1]})" if url else "a throwaway PostgreSQL cluster"
         print(f"# agentdb demo on {where}\n", flush=True)
-    with harness.server(args.database_url) as srv:
-        args.handler(args, srv)
+    try:
+        with harness.server(args.database_url) as srv:
+            args.handler(args, srv)
+    except PyglueError as exc:
+        return _fail(str(exc))
+    except DBAPIError as exc:
+        return _fail(str(translate(exc)))
+    except psycopg.OperationalError as exc:
+        if exc.sqlstate is not None and not exc.sqlstate.startswith("08"):
+            raise
+        # no answer, or a connection exception: the server cannot be reached
+        lines = str(exc).strip().splitlines()
+        return _fail(f"cannot reach the database: {lines[0] if lines else type(exc).__name__}")
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"pyglue: {' '.join(message.splitlines())}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

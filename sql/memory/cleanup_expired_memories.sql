@@ -17,13 +17,17 @@
 -- updated since the statement began is re-checked under the lock: recalled
 -- meanwhile under a last_access rule, it is no longer expired and is kept.
 --
+-- Policies are isolated: a policy that fails (a cut-off out of range, say) is
+-- rolled back alone, returned with its error (and raised as a WARNING naming
+-- it), and the others still run.
+--
 -- SECURITY DEFINER: agentdb_admin runs the cleanup without holding DELETE on
 -- the platform's table; this function can delete only what policies expire.
 CREATE FUNCTION agentdb.cleanup_expired_memories(
     p_batch_size integer DEFAULT 5000,
     p_max_batches integer DEFAULT NULL
 )
-RETURNS TABLE (policy_name text, rows_deleted bigint, batches integer, complete boolean)
+RETURNS TABLE (policy_name text, rows_deleted bigint, batches integer, complete boolean, error text)
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
@@ -35,6 +39,9 @@ DECLARE
     v_sql text;
     v_cutoff timestamp;
     v_count bigint;
+    v_state text;
+    v_message text;
+    v_detail text;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size <= 0 THEN
         RAISE EXCEPTION 'p_batch_size must be a positive integer, not %', coalesce(p_batch_size::text, 'NULL')
@@ -50,34 +57,48 @@ BEGIN
          WHERE p.enabled
          ORDER BY p.policy_name
     LOOP
-        SELECT e.predicate, e.age_expression INTO v_expiry
-          FROM agentdb.build_expiry_predicate(v_policy.memory_type, v_policy.importance,
-                                              v_policy.age_basis, '$1') AS e;
-        v_sql := format(
-            'DELETE FROM public.agent_memories WHERE ctid = ANY (ARRAY('
-            'SELECT ctid FROM public.agent_memories WHERE %s ORDER BY %s LIMIT $2'
-            ' FOR UPDATE SKIP LOCKED))',
-            v_expiry.predicate, v_expiry.age_expression);
-        v_cutoff := timezone('utc', now()) - v_policy.max_age;
         policy_name := v_policy.policy_name;
         rows_deleted := 0;
         batches := 0;
         complete := false;
-        WHILE p_max_batches IS NULL OR batches < p_max_batches LOOP
-            EXECUTE v_sql USING v_cutoff, p_batch_size;
-            GET DIAGNOSTICS v_count = ROW_COUNT;
-            batches := batches + 1;
-            rows_deleted := rows_deleted + v_count;
-            IF v_count < p_batch_size THEN
-                complete := true;
-                EXIT;
-            END IF;
-        END LOOP;
+        error := NULL;
+        BEGIN
+            SELECT e.predicate, e.age_expression INTO v_expiry
+              FROM agentdb.build_expiry_predicate(v_policy.memory_type, v_policy.importance,
+                                                  v_policy.age_basis, '$1') AS e;
+            v_sql := format(
+                'DELETE FROM public.agent_memories WHERE ctid = ANY (ARRAY('
+                'SELECT ctid FROM public.agent_memories WHERE %s ORDER BY %s LIMIT $2'
+                ' FOR UPDATE SKIP LOCKED))',
+                v_expiry.predicate, v_expiry.age_expression);
+            v_cutoff := timezone('utc', now()) - v_policy.max_age;
+            WHILE p_max_batches IS NULL OR batches < p_max_batches LOOP
+                EXECUTE v_sql USING v_cutoff, p_batch_size;
+                GET DIAGNOSTICS v_count = ROW_COUNT;
+                batches := batches + 1;
+                rows_deleted := rows_deleted + v_count;
+                IF v_count < p_batch_size THEN
+                    complete := true;
+                    EXIT;
+                END IF;
+            END LOOP;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL;
+            -- this policy's deletes were rolled back with its block
+            rows_deleted := 0;
+            batches := 0;
+            complete := true;
+            error := v_message || CASE WHEN v_detail <> '' THEN ' (' || v_detail || ')' ELSE '' END
+                               || ' [SQLSTATE ' || v_state || ']';
+            RAISE WARNING 'agentdb.cleanup_expired_memories: memory policy % failed: %',
+                v_policy.policy_name, error;
+        END;
         RETURN NEXT;
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION agentdb.cleanup_expired_memories(integer, integer) IS
-    'Delete the memories the enabled policies expire, in batches of p_batch_size (at most p_max_batches per policy); returns rows deleted, batches and completion per policy';
+    'Delete the memories the enabled policies expire, in batches of p_batch_size (at most p_max_batches per policy); returns rows deleted, batches and completion per policy, and the error of a policy that failed (the others still run)';
 REVOKE EXECUTE ON FUNCTION agentdb.cleanup_expired_memories(integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.cleanup_expired_memories(integer, integer) TO agentdb_admin;

@@ -7,6 +7,10 @@
 -- (pg_column_size of the whole row: tuple header and columns, TOASTed values
 -- included, index entries excluded).
 --
+-- A policy that fails (a cut-off out of range, say) gets a row with its
+-- error, no cut-off and zero rows (and a WARNING naming it); the others are
+-- previewed as usual.
+--
 -- SECURITY DEFINER: agentdb_admin need not read the platform's table.
 CREATE FUNCTION agentdb.preview_memory_cleanup()
 RETURNS TABLE (
@@ -17,7 +21,8 @@ RETURNS TABLE (
     max_age interval,
     cutoff timestamp,
     rows_to_delete bigint,
-    approx_bytes bigint
+    approx_bytes bigint,
+    error text
 )
 LANGUAGE plpgsql
 STABLE
@@ -29,6 +34,9 @@ DECLARE
     v_predicate text;
     v_cutoffs timestamp[] := '{}'::timestamp[];
     v_earlier text := '';
+    v_state text;
+    v_message text;
+    v_detail text;
 BEGIN
     FOR v_policy IN
         SELECT p.policy_name, p.memory_type, p.importance, p.age_basis, p.max_age
@@ -41,24 +49,37 @@ BEGIN
         importance := v_policy.importance;
         age_basis := v_policy.age_basis;
         max_age := v_policy.max_age;
-        cutoff := timezone('utc', now()) - v_policy.max_age;
-        v_cutoffs := v_cutoffs || cutoff;
-        SELECT e.predicate INTO v_predicate
-          FROM agentdb.build_expiry_predicate(v_policy.memory_type, v_policy.importance,
-                                              v_policy.age_basis,
-                                              format('$1[%s]', cardinality(v_cutoffs))) AS e;
-        EXECUTE format(
-            'SELECT count(*), coalesce(sum(pg_catalog.pg_column_size(m.*)), 0)::bigint'
-            ' FROM public.agent_memories AS m WHERE %s%s',
-            v_predicate, v_earlier)
-           INTO rows_to_delete, approx_bytes
-          USING v_cutoffs;
-        v_earlier := v_earlier || format(' AND NOT (%s)', v_predicate);
+        error := NULL;
+        BEGIN
+            cutoff := timezone('utc', now()) - v_policy.max_age;
+            v_cutoffs := v_cutoffs || cutoff;
+            SELECT e.predicate INTO v_predicate
+              FROM agentdb.build_expiry_predicate(v_policy.memory_type, v_policy.importance,
+                                                  v_policy.age_basis,
+                                                  format('$1[%s]', cardinality(v_cutoffs))) AS e;
+            EXECUTE format(
+                'SELECT count(*), coalesce(sum(pg_catalog.pg_column_size(m.*)), 0)::bigint'
+                ' FROM public.agent_memories AS m WHERE %s%s',
+                v_predicate, v_earlier)
+               INTO rows_to_delete, approx_bytes
+              USING v_cutoffs;
+            v_earlier := v_earlier || format(' AND NOT (%s)', v_predicate);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL;
+            cutoff := NULL;
+            rows_to_delete := 0;
+            approx_bytes := 0;
+            error := v_message || CASE WHEN v_detail <> '' THEN ' (' || v_detail || ')' ELSE '' END
+                               || ' [SQLSTATE ' || v_state || ']';
+            RAISE WARNING 'agentdb.preview_memory_cleanup: memory policy % failed: %',
+                v_policy.policy_name, error;
+        END;
         RETURN NEXT;
     END LOOP;
 END
 $$;
 COMMENT ON FUNCTION agentdb.preview_memory_cleanup() IS
-    'Per enabled memory policy: the cut-off, the rows cleanup_expired_memories() would delete now and their approximate bytes; changes nothing';
+    'Per enabled memory policy: the cut-off, the rows cleanup_expired_memories() would delete now and their approximate bytes, or the error of a policy that failed; changes nothing';
 REVOKE EXECUTE ON FUNCTION agentdb.preview_memory_cleanup() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.preview_memory_cleanup() TO agentdb_admin;

@@ -17,7 +17,12 @@
 --      their own now (preview_memory_consolidation, preview_memory_cleanup:
 --      a short_term memory consolidation would save is also counted under
 --      the short_term policy) and changes no memory.
---   6. An error in any step: the step's subtransaction is rolled back, the run
+--   6. Policies are isolated: a policy that fails (cleanup_expired_memories and
+--      preview_memory_cleanup return its error) is recorded under
+--      counts.policy_errors by name while the others go on; the run then ends
+--      'failed' with an error naming each failed policy, and that error is
+--      raised (with the first failed policy's SQLSTATE) once all is COMMITted.
+--   7. An error in any step: the step's subtransaction is rolled back, the run
 --      row is closed as 'failed' with the error text and COMMITted, the lock
 --      released, and the error raised again with its SQLSTATE.
 --
@@ -31,7 +36,9 @@
 -- operator or function a less privileged role created in a schema on the
 -- caller's search_path can stand in for a built-in one. The work on the
 -- platform's table is done by SECURITY DEFINER functions, so agentdb_admin
--- needs no privilege on agent_memories.
+-- needs no privilege on agent_memories; the run log is written through
+-- begin_run, record_run_counts, close_abandoned_runs and finish_run, so it
+-- needs none on agentdb.maintenance_runs beyond SELECT.
 -- p_run_id (INOUT, leave it NULL) returns the id of the run's
 -- agentdb.maintenance_runs row; NULL on a standby.
 CREATE OR REPLACE PROCEDURE agentdb.run_memory_maintenance(
@@ -52,6 +59,9 @@ DECLARE
     v_step_counts jsonb;
     v_step_deleted jsonb;
     v_step_done boolean;
+    v_errors jsonb := '{}'::jsonb;
+    v_step_errors jsonb;
+    v_policy_failed boolean := false;
     v_bytes jsonb := '{}'::jsonb;
     v_consolidated integer := 0;
     v_batches integer := 0;
@@ -97,17 +107,11 @@ BEGIN
 
     -- From here on the lock is held: every way out releases it.
     BEGIN
-        UPDATE agentdb.maintenance_runs AS r
-           SET status = 'failed',
-               finished_at = pg_catalog.clock_timestamp(),
-               error = 'abandoned: the backend running it ended before it finished '
-                       '(terminated or crashed); found by the next run'
-         WHERE r.job_name = c_job AND r.status = 'running';
-        GET DIAGNOSTICS v_abandoned = ROW_COUNT;
+        v_abandoned := agentdb.close_abandoned_runs(c_job);
         p_run_id := agentdb.begin_run(c_job);
         v_counts := pg_catalog.jsonb_build_object('dry_run', p_dry_run, 'batch_size', p_batch_size,
                                                   'abandoned_runs', v_abandoned);
-        UPDATE agentdb.maintenance_runs SET counts = v_counts WHERE id = p_run_id;
+        PERFORM agentdb.record_run_counts(p_run_id, v_counts);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM pg_catalog.pg_advisory_unlock(c_lock);
         RAISE;
@@ -118,11 +122,17 @@ BEGIN
     -- consolidation (dry run: its preview), then the cleanup preview for a dry run
     BEGIN
         v_step_deleted := v_deleted;
+        v_step_errors := v_errors;
         IF p_dry_run THEN
             v_consolidated := agentdb.preview_memory_consolidation();
-            FOR v_row IN SELECT pv.policy_name, pv.rows_to_delete, pv.approx_bytes
+            FOR v_row IN SELECT pv.policy_name, pv.rows_to_delete, pv.approx_bytes, pv.error
                            FROM agentdb.preview_memory_cleanup() AS pv
             LOOP
+                IF v_row.error IS NOT NULL THEN
+                    v_step_errors := v_step_errors
+                        || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.error);
+                    CONTINUE;
+                END IF;
                 v_step_deleted := v_step_deleted
                     || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.rows_to_delete);
                 v_bytes := v_bytes || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.approx_bytes);
@@ -135,7 +145,10 @@ BEGIN
         IF p_dry_run THEN
             v_step_counts := v_step_counts || pg_catalog.jsonb_build_object('approx_bytes', v_bytes);
         END IF;
-        UPDATE agentdb.maintenance_runs SET counts = v_step_counts WHERE id = p_run_id;
+        IF v_step_errors <> '{}'::jsonb THEN
+            v_step_counts := v_step_counts || pg_catalog.jsonb_build_object('policy_errors', v_step_errors);
+        END IF;
+        PERFORM agentdb.record_run_counts(p_run_id, v_step_counts);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                                 v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
@@ -146,6 +159,7 @@ BEGIN
         PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         v_counts := v_step_counts;
         v_deleted := v_step_deleted;
+        v_errors := v_step_errors;
         v_done := p_dry_run;
     END IF;
 
@@ -154,16 +168,27 @@ BEGIN
         BEGIN
             v_step_done := true;
             v_step_deleted := v_deleted;
-            FOR v_row IN SELECT c.policy_name, c.rows_deleted, c.complete
+            v_step_errors := v_errors;
+            FOR v_row IN SELECT c.policy_name, c.rows_deleted, c.complete, c.error
                            FROM agentdb.cleanup_expired_memories(p_batch_size, 1) AS c
             LOOP
+                IF v_row.error IS NOT NULL THEN
+                    -- rolled back alone; the other policies go on (it is not retried)
+                    v_step_errors := v_step_errors
+                        || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.error);
+                    CONTINUE;
+                END IF;
                 v_step_deleted := v_step_deleted || pg_catalog.jsonb_build_object(v_row.policy_name,
                     coalesce((v_step_deleted ->> v_row.policy_name)::bigint, 0) + v_row.rows_deleted);
                 v_step_done := v_step_done AND v_row.complete;
             END LOOP;
             v_step_counts := v_counts
                 || pg_catalog.jsonb_build_object('deleted', v_step_deleted, 'batches', v_batches + 1);
-            UPDATE agentdb.maintenance_runs SET counts = v_step_counts WHERE id = p_run_id;
+            IF v_step_errors <> '{}'::jsonb THEN
+                v_step_counts := v_step_counts
+                    || pg_catalog.jsonb_build_object('policy_errors', v_step_errors);
+            END IF;
+            PERFORM agentdb.record_run_counts(p_run_id, v_step_counts);
         EXCEPTION WHEN OTHERS OR query_canceled THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                                     v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
@@ -174,6 +199,7 @@ BEGIN
             PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
             v_counts := v_step_counts;
             v_deleted := v_step_deleted;
+            v_errors := v_step_errors;
             v_batches := v_batches + 1;
             v_done := v_step_done;
         END IF;
@@ -204,7 +230,20 @@ BEGIN
     END IF;
 
     BEGIN
-        PERFORM agentdb.finish_run(p_run_id, 'succeeded', v_counts);
+        IF v_errors = '{}'::jsonb THEN
+            PERFORM agentdb.finish_run(p_run_id, 'succeeded', v_counts);
+        ELSE
+            SELECT pg_catalog.string_agg(
+                       pg_catalog.format('memory policy %s failed: %s', e.key, e.value), '; '
+                       ORDER BY e.key),
+                   (pg_catalog.array_agg(
+                       pg_catalog.substring(e.value, '\[SQLSTATE ([0-9A-Z]{5})\]$')
+                       ORDER BY e.key))[1]
+              INTO v_message, v_state
+              FROM pg_catalog.jsonb_each_text(v_errors) AS e;
+            PERFORM agentdb.finish_run(p_run_id, 'failed', v_counts, v_message);
+            v_policy_failed := true;
+        END IF;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM pg_catalog.pg_advisory_unlock(c_lock);
         RAISE;
@@ -212,6 +251,10 @@ BEGIN
     COMMIT;
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM pg_catalog.pg_advisory_unlock(c_lock);
+    IF v_policy_failed THEN
+        RAISE EXCEPTION USING ERRCODE = coalesce(v_state, 'P0001'), MESSAGE = v_message,
+            DETAIL = 'The other memory policies ran; the run is recorded as failed in agentdb.maintenance_runs.';
+    END IF;
 END
 $$;
 COMMENT ON PROCEDURE agentdb.run_memory_maintenance(integer, boolean, bigint) IS

@@ -2,8 +2,10 @@
 -- agentdb.memory_policies. The table's CHECK constraints would refuse the
 -- same rows, but their message names a constraint; this one names the column
 -- and the allowed values (SQLSTATE 23514 check_violation, with the column and
--- table set in the error fields). It also stamps updated_at.
-CREATE FUNCTION agentdb.validate_memory_policy()
+-- table set in the error fields). It also stamps updated_at. max_age is at
+-- most 100 years: a longer one puts the cut-off before the first timestamp
+-- PostgreSQL can hold, and every cleanup of that policy would fail.
+CREATE OR REPLACE FUNCTION agentdb.validate_memory_policy()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -33,8 +35,8 @@ BEGIN
             USING ERRCODE = 'check_violation', COLUMN = 'age_basis',
                   TABLE = 'memory_policies', SCHEMA = 'agentdb';
     END IF;
-    IF NEW.max_age IS NULL OR NEW.max_age <= interval '0' THEN
-        RAISE EXCEPTION 'memory_policies.max_age must be an interval greater than zero, not %',
+    IF NEW.max_age IS NULL OR NEW.max_age <= interval '0' OR NEW.max_age > interval '100 years' THEN
+        RAISE EXCEPTION 'memory_policies.max_age must be an interval greater than zero and at most 100 years, not %',
             coalesce(quote_literal(NEW.max_age::text), 'NULL')
             USING ERRCODE = 'check_violation', COLUMN = 'max_age',
                   TABLE = 'memory_policies', SCHEMA = 'agentdb';
@@ -44,9 +46,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.validate_memory_policy() IS
-    'Trigger on agentdb.memory_policies: refuse a bad memory_type, importance, age_basis or max_age with an error naming the column and the allowed values; stamp updated_at';
+    'Trigger on agentdb.memory_policies: refuse a bad memory_type, importance, age_basis or max_age (> 0, at most 100 years) with an error naming the column and the allowed values; stamp updated_at';
 
-CREATE TRIGGER validate_memory_policy
+CREATE OR REPLACE TRIGGER validate_memory_policy
     BEFORE INSERT OR UPDATE ON agentdb.memory_policies
     FOR EACH ROW EXECUTE FUNCTION agentdb.validate_memory_policy();
 

@@ -7,7 +7,7 @@
 -- rows_repaired}; a second concurrent run is 'skipped' (advisory lock).
 -- A function, not a procedure: one day is one short transaction, and a
 -- function may be SECURITY DEFINER (the caller needs no table privileges).
-CREATE FUNCTION agentdb.check_execution_stats(
+CREATE OR REPLACE FUNCTION agentdb.check_execution_stats(
     p_day date DEFAULT (timezone('utc', now()))::date - 1
 )
 RETURNS TABLE (run_id bigint, status text, day date, rows_checked bigint,
@@ -24,8 +24,9 @@ DECLARE
     v_differing bigint := 0;
     v_repaired bigint := 0;
 BEGIN
-    IF p_day IS NULL THEN
-        RAISE EXCEPTION 'p_day must be a date (default: yesterday, UTC), got NULL'
+    IF p_day IS NULL OR NOT isfinite(p_day) OR p_day < '0001-01-01' THEN
+        RAISE EXCEPTION 'p_day must be a finite date AD (default: yesterday, UTC), got %',
+            coalesce(p_day::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     v_run := agentdb.begin_run(c_job);

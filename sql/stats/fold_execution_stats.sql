@@ -9,7 +9,9 @@
 --      with a try: a run that cannot take it (another run, or a writer's fold
 --      in flight) logs itself as 'skipped' and returns at once.
 --   3. Holding the lock, any run of this job still marked 'running' belongs
---      to a backend that died, so it is closed as 'failed'.
+--      to a backend that died, so it is closed as 'failed'
+--      (agentdb.close_abandoned_runs). The run log is append-only: counts go
+--      through agentdb.record_run_counts, the end through agentdb.finish_run.
 --   4. Each batch deletes its deltas and adds them to the rollups in one
 --      transaction with the run row's running totals: a run killed mid-batch
 --      (terminated, or the server crashed) loses the batch's transaction as a
@@ -21,7 +23,7 @@
 -- reason it cannot be SECURITY DEFINER or carry SET search_path: it pins
 -- search_path itself at the start of every transaction, and the work is done
 -- by the SECURITY DEFINER agentdb.fold_stats_batch.
-CREATE PROCEDURE agentdb.fold_execution_stats(
+CREATE OR REPLACE PROCEDURE agentdb.fold_execution_stats(
     p_batch_size integer DEFAULT 50000,
     INOUT p_run_id bigint DEFAULT NULL
 )
@@ -62,18 +64,10 @@ BEGIN
 
     -- From here on the lock is held: every way out releases it.
     BEGIN
-        UPDATE agentdb.maintenance_runs AS r
-           SET status = 'failed',
-               finished_at = pg_catalog.clock_timestamp(),
-               error = 'abandoned: the backend running it ended before it finished '
-                       '(terminated or crashed); found by the next run'
-         WHERE r.job_name = c_job AND r.status = 'running';
-        GET DIAGNOSTICS v_abandoned = ROW_COUNT;
+        v_abandoned := agentdb.close_abandoned_runs(c_job);
         p_run_id := agentdb.begin_run(c_job);
-        UPDATE agentdb.maintenance_runs
-           SET counts = pg_catalog.jsonb_build_object('batch_size', p_batch_size,
-                   'abandoned_runs', v_abandoned, 'deltas_folded', 0, 'batches', 0)
-         WHERE id = p_run_id;
+        PERFORM agentdb.record_run_counts(p_run_id, pg_catalog.jsonb_build_object(
+            'batch_size', p_batch_size, 'abandoned_runs', v_abandoned, 'deltas_folded', 0, 'batches', 0));
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM pg_catalog.pg_advisory_unlock(c_lock);
         RAISE;
@@ -84,10 +78,9 @@ BEGIN
     LOOP
         BEGIN
             v_batch := agentdb.fold_stats_batch(p_batch_size);
-            UPDATE agentdb.maintenance_runs
-               SET counts = counts || pg_catalog.jsonb_build_object(
-                       'deltas_folded', v_folded + v_batch, 'batches', v_batches + 1)
-             WHERE id = p_run_id;
+            PERFORM agentdb.record_run_counts(p_run_id, pg_catalog.jsonb_build_object(
+                'batch_size', p_batch_size, 'abandoned_runs', v_abandoned,
+                'deltas_folded', v_folded + v_batch, 'batches', v_batches + 1));
         EXCEPTION WHEN OTHERS OR query_canceled THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
         END;

@@ -52,7 +52,7 @@ def test_fresh_install_equals_baseline_plus_every_upgrade(
         install.upgrade(stepwise, revision)
     assert schema_dump(populated_baseline_url) == fresh
 
-    install.downgrade(stepwise, "base")
+    install.downgrade(stepwise, "base", drop_platform_tables=True)
     install.upgrade(stepwise, "head")
     assert schema_dump(populated_baseline_url) == fresh
 
@@ -65,7 +65,7 @@ def test_every_revision_downgrades_and_upgrades_again(head_url: str) -> None:
         install.downgrade(engine, previous)
         with engine.connect() as conn:
             assert install.current_revision(conn) == previous
-    install.downgrade(engine, "base")
+    install.downgrade(engine, "base", drop_platform_tables=True)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT to_regclass('public.agents')")).scalar() is None
     install.upgrade(engine, "head")

@@ -75,10 +75,16 @@ DOWNGRADES = {
     "ban-drop-schema": "0004's downgrade drops the schema it created",
     "ban-drop-function": "a downgrade drops the routines its revision created",
 }
+RETURN_TYPE_CHANGE = {
+    # A function's result type changes only by DROP and CREATE: the files the
+    # revision runs next create both again, in the same transaction.
+    "ban-drop-function": "cleanup_expired_memories and preview_memory_cleanup gain a column",
+}
 FILE_EXCEPTIONS = {
     "0001/baseline.sql": BASELINE_ONLY,
     "0007/stats/rollup_tables.sql": ROLLUP_TABLES,
     "0010/stats/stats_deltas.sql": DELTA_TABLES,
+    "0011/memory_return_types.sql": RETURN_TYPE_CHANGE,
 }
 
 

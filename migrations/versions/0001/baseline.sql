@@ -1,9 +1,12 @@
 -- The platform's schema as it runs before agentdb (the Alembic baseline):
 -- json columns, single-column indexes only, uuid keys, UTC timestamps
 -- without time zone. An existing database adopts agentdb by stamping this
--- revision. Released: never edit (migration 0001 pins its digest).
+-- revision. Released: never edit (migration 0001 pins its digest). The
+-- one exception (issue 12) named every object with its schema, so that it
+-- runs under the migrations' search_path = pg_catalog, pg_temp; the schema
+-- it builds is the same.
 
-CREATE TABLE users (
+CREATE TABLE public.users (
     id          uuid NOT NULL DEFAULT gen_random_uuid(),
     email       varchar(255) NOT NULL,
     name        varchar(255),
@@ -16,7 +19,7 @@ CREATE TABLE users (
     CONSTRAINT ck_users_role CHECK (role IN ('user', 'admin'))
 );
 
-CREATE TABLE agents (
+CREATE TABLE public.agents (
     id             uuid NOT NULL DEFAULT gen_random_uuid(),
     user_id        uuid NOT NULL,
     name           varchar(255) NOT NULL,
@@ -26,11 +29,11 @@ CREATE TABLE agents (
     created_at     timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at     timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_agents PRIMARY KEY (id),
-    CONSTRAINT fk_agents_user_id_users FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    CONSTRAINT fk_agents_user_id_users FOREIGN KEY (user_id) REFERENCES public.users (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_agents_user_id ON agents (user_id);
+CREATE INDEX ix_agents_user_id ON public.agents (user_id);
 
-CREATE TABLE agent_tools (
+CREATE TABLE public.agent_tools (
     id          uuid NOT NULL DEFAULT gen_random_uuid(),
     agent_id    uuid NOT NULL,
     name        varchar(255) NOT NULL,
@@ -38,11 +41,11 @@ CREATE TABLE agent_tools (
     config      json NOT NULL DEFAULT '{}',
     created_at  timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_agent_tools PRIMARY KEY (id),
-    CONSTRAINT fk_agent_tools_agent_id_agents FOREIGN KEY (agent_id) REFERENCES agents (id) ON DELETE CASCADE
+    CONSTRAINT fk_agent_tools_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_agent_tools_agent_id ON agent_tools (agent_id);
+CREATE INDEX ix_agent_tools_agent_id ON public.agent_tools (agent_id);
 
-CREATE TABLE knowledgebases (
+CREATE TABLE public.knowledgebases (
     id               uuid NOT NULL DEFAULT gen_random_uuid(),
     user_id          uuid NOT NULL,
     name             varchar(255) NOT NULL,
@@ -51,21 +54,21 @@ CREATE TABLE knowledgebases (
     created_at       timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at       timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_knowledgebases PRIMARY KEY (id),
-    CONSTRAINT fk_knowledgebases_user_id_users FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    CONSTRAINT fk_knowledgebases_user_id_users FOREIGN KEY (user_id) REFERENCES public.users (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_knowledgebases_user_id ON knowledgebases (user_id);
+CREATE INDEX ix_knowledgebases_user_id ON public.knowledgebases (user_id);
 
-CREATE TABLE agent_knowledgebases (
+CREATE TABLE public.agent_knowledgebases (
     agent_id          uuid NOT NULL,
     knowledgebase_id  uuid NOT NULL,
     created_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_agent_knowledgebases PRIMARY KEY (agent_id, knowledgebase_id),
-    CONSTRAINT fk_agent_knowledgebases_agent_id_agents FOREIGN KEY (agent_id) REFERENCES agents (id) ON DELETE CASCADE,
-    CONSTRAINT fk_agent_knowledgebases_knowledgebase_id_knowledgebases FOREIGN KEY (knowledgebase_id) REFERENCES knowledgebases (id) ON DELETE CASCADE
+    CONSTRAINT fk_agent_knowledgebases_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE,
+    CONSTRAINT fk_agent_knowledgebases_knowledgebase_id_knowledgebases FOREIGN KEY (knowledgebase_id) REFERENCES public.knowledgebases (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_agent_knowledgebases_knowledgebase_id ON agent_knowledgebases (knowledgebase_id);
+CREATE INDEX ix_agent_knowledgebases_knowledgebase_id ON public.agent_knowledgebases (knowledgebase_id);
 
-CREATE TABLE workflows (
+CREATE TABLE public.workflows (
     id                uuid NOT NULL DEFAULT gen_random_uuid(),
     user_id           uuid NOT NULL,
     name              varchar(255) NOT NULL,
@@ -75,11 +78,11 @@ CREATE TABLE workflows (
     created_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_workflows PRIMARY KEY (id),
-    CONSTRAINT fk_workflows_user_id_users FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+    CONSTRAINT fk_workflows_user_id_users FOREIGN KEY (user_id) REFERENCES public.users (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_workflows_user_id ON workflows (user_id);
+CREATE INDEX ix_workflows_user_id ON public.workflows (user_id);
 
-CREATE TABLE agent_blocks (
+CREATE TABLE public.agent_blocks (
     id           uuid NOT NULL DEFAULT gen_random_uuid(),
     workflow_id  uuid NOT NULL,
     agent_id     uuid,
@@ -91,13 +94,13 @@ CREATE TABLE agent_blocks (
     created_at   timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at   timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_agent_blocks PRIMARY KEY (id),
-    CONSTRAINT fk_agent_blocks_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES workflows (id) ON DELETE CASCADE,
-    CONSTRAINT fk_agent_blocks_agent_id_agents FOREIGN KEY (agent_id) REFERENCES agents (id) ON DELETE SET NULL
+    CONSTRAINT fk_agent_blocks_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES public.workflows (id) ON DELETE CASCADE,
+    CONSTRAINT fk_agent_blocks_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE SET NULL
 );
-CREATE INDEX ix_agent_blocks_workflow_id ON agent_blocks (workflow_id);
-CREATE INDEX ix_agent_blocks_agent_id ON agent_blocks (agent_id);
+CREATE INDEX ix_agent_blocks_workflow_id ON public.agent_blocks (workflow_id);
+CREATE INDEX ix_agent_blocks_agent_id ON public.agent_blocks (agent_id);
 
-CREATE TABLE workflow_edges (
+CREATE TABLE public.workflow_edges (
     id               uuid NOT NULL DEFAULT gen_random_uuid(),
     workflow_id      uuid NOT NULL,
     source_block_id  uuid NOT NULL,
@@ -105,15 +108,15 @@ CREATE TABLE workflow_edges (
     condition        varchar(255),
     created_at       timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_workflow_edges PRIMARY KEY (id),
-    CONSTRAINT fk_workflow_edges_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES workflows (id) ON DELETE CASCADE,
-    CONSTRAINT fk_workflow_edges_source_block_id_agent_blocks FOREIGN KEY (source_block_id) REFERENCES agent_blocks (id) ON DELETE CASCADE,
-    CONSTRAINT fk_workflow_edges_target_block_id_agent_blocks FOREIGN KEY (target_block_id) REFERENCES agent_blocks (id) ON DELETE CASCADE
+    CONSTRAINT fk_workflow_edges_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES public.workflows (id) ON DELETE CASCADE,
+    CONSTRAINT fk_workflow_edges_source_block_id_agent_blocks FOREIGN KEY (source_block_id) REFERENCES public.agent_blocks (id) ON DELETE CASCADE,
+    CONSTRAINT fk_workflow_edges_target_block_id_agent_blocks FOREIGN KEY (target_block_id) REFERENCES public.agent_blocks (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_workflow_edges_workflow_id ON workflow_edges (workflow_id);
-CREATE INDEX ix_workflow_edges_source_block_id ON workflow_edges (source_block_id);
-CREATE INDEX ix_workflow_edges_target_block_id ON workflow_edges (target_block_id);
+CREATE INDEX ix_workflow_edges_workflow_id ON public.workflow_edges (workflow_id);
+CREATE INDEX ix_workflow_edges_source_block_id ON public.workflow_edges (source_block_id);
+CREATE INDEX ix_workflow_edges_target_block_id ON public.workflow_edges (target_block_id);
 
-CREATE TABLE workflow_executions (
+CREATE TABLE public.workflow_executions (
     id             uuid NOT NULL DEFAULT gen_random_uuid(),
     workflow_id    uuid NOT NULL,
     user_id        uuid NOT NULL,
@@ -126,17 +129,17 @@ CREATE TABLE workflow_executions (
     completed_at   timestamp,
     duration_ms    integer,
     CONSTRAINT pk_workflow_executions PRIMARY KEY (id),
-    CONSTRAINT fk_workflow_executions_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES workflows (id) ON DELETE CASCADE,
-    CONSTRAINT fk_workflow_executions_user_id_users FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
+    CONSTRAINT fk_workflow_executions_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES public.workflows (id) ON DELETE CASCADE,
+    CONSTRAINT fk_workflow_executions_user_id_users FOREIGN KEY (user_id) REFERENCES public.users (id) ON DELETE CASCADE,
     CONSTRAINT ck_workflow_executions_status CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled'))
 );
-CREATE INDEX ix_workflow_executions_workflow_id ON workflow_executions (workflow_id);
-CREATE INDEX ix_workflow_executions_user_id ON workflow_executions (user_id);
-CREATE INDEX ix_workflow_executions_session_id ON workflow_executions (session_id);
-CREATE INDEX ix_workflow_executions_status ON workflow_executions (status);
-CREATE INDEX ix_workflow_executions_started_at ON workflow_executions (started_at);
+CREATE INDEX ix_workflow_executions_workflow_id ON public.workflow_executions (workflow_id);
+CREATE INDEX ix_workflow_executions_user_id ON public.workflow_executions (user_id);
+CREATE INDEX ix_workflow_executions_session_id ON public.workflow_executions (session_id);
+CREATE INDEX ix_workflow_executions_status ON public.workflow_executions (status);
+CREATE INDEX ix_workflow_executions_started_at ON public.workflow_executions (started_at);
 
-CREATE TABLE agent_executions (
+CREATE TABLE public.agent_executions (
     id                     uuid NOT NULL DEFAULT gen_random_uuid(),
     agent_id               uuid NOT NULL,
     user_id                uuid NOT NULL,
@@ -150,19 +153,19 @@ CREATE TABLE agent_executions (
     completed_at           timestamp,
     duration_ms            integer,
     CONSTRAINT pk_agent_executions PRIMARY KEY (id),
-    CONSTRAINT fk_agent_executions_agent_id_agents FOREIGN KEY (agent_id) REFERENCES agents (id) ON DELETE CASCADE,
-    CONSTRAINT fk_agent_executions_user_id_users FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE,
-    CONSTRAINT fk_agent_executions_workflow_execution_id_workflow_executions FOREIGN KEY (workflow_execution_id) REFERENCES workflow_executions (id) ON DELETE SET NULL,
+    CONSTRAINT fk_agent_executions_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE,
+    CONSTRAINT fk_agent_executions_user_id_users FOREIGN KEY (user_id) REFERENCES public.users (id) ON DELETE CASCADE,
+    CONSTRAINT fk_agent_executions_workflow_execution_id_workflow_executions FOREIGN KEY (workflow_execution_id) REFERENCES public.workflow_executions (id) ON DELETE SET NULL,
     CONSTRAINT ck_agent_executions_status CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled'))
 );
-CREATE INDEX ix_agent_executions_agent_id ON agent_executions (agent_id);
-CREATE INDEX ix_agent_executions_user_id ON agent_executions (user_id);
-CREATE INDEX ix_agent_executions_workflow_execution_id ON agent_executions (workflow_execution_id);
-CREATE INDEX ix_agent_executions_session_id ON agent_executions (session_id);
-CREATE INDEX ix_agent_executions_status ON agent_executions (status);
-CREATE INDEX ix_agent_executions_started_at ON agent_executions (started_at);
+CREATE INDEX ix_agent_executions_agent_id ON public.agent_executions (agent_id);
+CREATE INDEX ix_agent_executions_user_id ON public.agent_executions (user_id);
+CREATE INDEX ix_agent_executions_workflow_execution_id ON public.agent_executions (workflow_execution_id);
+CREATE INDEX ix_agent_executions_session_id ON public.agent_executions (session_id);
+CREATE INDEX ix_agent_executions_status ON public.agent_executions (status);
+CREATE INDEX ix_agent_executions_started_at ON public.agent_executions (started_at);
 
-CREATE TABLE execution_metrics (
+CREATE TABLE public.execution_metrics (
     id              uuid NOT NULL DEFAULT gen_random_uuid(),
     execution_id    uuid NOT NULL,
     llm_call_count  integer NOT NULL DEFAULT 0,
@@ -174,10 +177,10 @@ CREATE TABLE execution_metrics (
     updated_at      timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_execution_metrics PRIMARY KEY (id),
     CONSTRAINT uq_execution_metrics_execution_id UNIQUE (execution_id),
-    CONSTRAINT fk_execution_metrics_execution_id_agent_executions FOREIGN KEY (execution_id) REFERENCES agent_executions (id) ON DELETE CASCADE
+    CONSTRAINT fk_execution_metrics_execution_id_agent_executions FOREIGN KEY (execution_id) REFERENCES public.agent_executions (id) ON DELETE CASCADE
 );
 
-CREATE TABLE agent_memories (
+CREATE TABLE public.agent_memories (
     id                uuid NOT NULL DEFAULT gen_random_uuid(),
     agent_id          uuid NOT NULL,
     session_id        varchar(255),
@@ -189,9 +192,9 @@ CREATE TABLE agent_memories (
     created_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
     CONSTRAINT pk_agent_memories PRIMARY KEY (id),
-    CONSTRAINT fk_agent_memories_agent_id_agents FOREIGN KEY (agent_id) REFERENCES agents (id) ON DELETE CASCADE,
+    CONSTRAINT fk_agent_memories_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE,
     CONSTRAINT ck_agent_memories_type CHECK (type IN ('short_term', 'long_term', 'episodic')),
     CONSTRAINT ck_agent_memories_importance CHECK (importance IN ('low', 'medium', 'high'))
 );
-CREATE INDEX ix_agent_memories_agent_id ON agent_memories (agent_id);
-CREATE INDEX ix_agent_memories_session_id ON agent_memories (session_id);
+CREATE INDEX ix_agent_memories_agent_id ON public.agent_memories (agent_id);
+CREATE INDEX ix_agent_memories_session_id ON public.agent_memories (session_id);

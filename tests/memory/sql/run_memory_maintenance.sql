@@ -108,12 +108,13 @@ CREATE TRIGGER refuse_poison BEFORE DELETE ON public.agent_memories
 CALL agentdb.run_memory_maintenance(10);
 \set ON_ERROR_STOP 1
 SELECT is(:'LAST_ERROR_SQLSTATE'::text, 'AB123', 'the error is raised again with its own SQLSTATE');
-SELECT matches(:'LAST_ERROR_MESSAGE'::text, '^poisoned memory ', 'and its message');
+SELECT matches(:'LAST_ERROR_MESSAGE'::text, '^memory policy episodic_low failed: poisoned memory ',
+               'and its message, naming the policy (the others ran: policies are isolated)');
 CREATE TEMP TABLE failed_run AS
 SELECT * FROM agentdb.maintenance_runs ORDER BY id DESC LIMIT 1;
 SELECT is((SELECT status FROM failed_run), 'failed', 'the run is recorded as failed');
 SELECT matches((SELECT error FROM failed_run),
-               '^poisoned memory .* \(injected by the test\) \[SQLSTATE AB123\]$',
+               '^memory policy episodic_low failed: poisoned memory .* \(injected by the test\) \[SQLSTATE AB123\]$',
                'with the error text, detail and SQLSTATE');
 SELECT is((SELECT counts -> 'deleted' ->> 'episodic_low' FROM failed_run), '20',
           'and what the two COMMITted batches deleted');

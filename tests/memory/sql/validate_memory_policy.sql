@@ -25,12 +25,12 @@ SELECT throws_ok(
 SELECT throws_ok(
     $$INSERT INTO agentdb.memory_policies (policy_name, memory_type, age_basis, max_age)
       VALUES ('zero_age', 'episodic', 'created', '0 seconds')$$,
-    '23514', 'memory_policies.max_age must be an interval greater than zero, not ''00:00:00''',
+    '23514', 'memory_policies.max_age must be an interval greater than zero and at most 100 years, not ''00:00:00''',
     'a zero max age is refused');
 SELECT throws_ok(
     $$INSERT INTO agentdb.memory_policies (policy_name, memory_type, age_basis, max_age)
       VALUES ('negative_age', 'episodic', 'created', '-3 days')$$,
-    '23514', 'memory_policies.max_age must be an interval greater than zero, not ''-3 days''',
+    '23514', 'memory_policies.max_age must be an interval greater than zero and at most 100 years, not ''-3 days''',
     'a negative max age is refused');
 SELECT throws_ok(
     $$INSERT INTO agentdb.memory_policies (policy_name, memory_type, age_basis, max_age)
