@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+import psycopg
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -75,6 +76,23 @@ class Status:
     cron_note: str | None
     top: list[TopLine]
     top_note: str | None
+    pooler: bool = False  # a connection pooler (PgBouncer) between us and the server
+    prepared_statements: bool = False  # psycopg prepares repeated statements (prepare_threshold)
+
+
+def _pooler(conn: Connection) -> tuple[bool, bool]:
+    """(through a pooler, prepared statements on) for this connection.
+
+    The signal: the backend pid the server reports differs from the one the
+    connection got at startup (BackendKeyData). PgBouncer hands its clients a
+    cancel key of its own, so the two never agree through it, and always do
+    on a direct connection (also through a TCP proxy or a NAT port mapping).
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        return False, False
+    server_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    return server_pid != raw.info.backend_pid, raw.prepare_threshold is not None
 
 
 def _extensions(conn: Connection) -> dict[str, tuple[bool, bool]]:
@@ -151,6 +169,7 @@ def status(engine: Engine) -> Status:
     """Everything `pyglue status` shows, read in one transaction that changes nothing."""
     with engine.connect() as conn:
         install.check_server(conn)
+        pooler, prepared = _pooler(conn)
         extensions = _extensions(conn)
         has_agentdb, has_perf = conn.execute(
             text(
@@ -186,6 +205,8 @@ def status(engine: Engine) -> Status:
             cron_note=cron_note,
             top=top,
             top_note=top_note,
+            pooler=pooler,
+            prepared_statements=prepared,
         )
         conn.rollback()
     return state
@@ -313,6 +334,7 @@ def _server_lines(state: Status) -> list[str]:
         f"pending revisions: {', '.join(state.pending) or 'none'}",
         f"pg_cron: {cron}, {_installed(state.pg_cron_installed)} in this database",
         f"pg_stat_statements: {statements}, {_installed(state.pg_stat_statements_installed)}",
+        _pooler_line(state),
         "tables:",
     ]
     width = max((len(t.name) for t in state.tables), default=10)
@@ -320,6 +342,17 @@ def _server_lines(state: Status) -> list[str]:
         size = human_bytes(table.total_bytes)
         lines.append(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}")
     return lines
+
+
+def _pooler_line(state: Status) -> str:
+    if not state.pooler:
+        return "pooler: none (a direct connection)"
+    if state.prepared_statements:
+        return (
+            "pooler: yes (the server's backend pid is not the connection's);"
+            " prepared statements ON: add ?pooled=true to the URL"
+        )
+    return "pooler: yes (the server's backend pid is not the connection's); prepared statements off"
 
 
 def _part(title: str, note: str | None, empty: str, found: Sequence[object]) -> list[str]:

@@ -7,17 +7,37 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from pyglue import install
 from pyglue.bench.datagen import Dataset, generate
-from pyglue.testing import PostgresCluster
+from pyglue.dburl import create_engine_for
+from pyglue.testing import PgBouncer, PostgresCluster
 
 SEED = 42
 HEAD_TEMPLATE = "template_head"
 POPULATED_BASELINE = "template_populated_baseline"
 POPULATED_HEAD = "template_populated_head"
 BASELINE_TEMPLATE = "template_baseline"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--via-pgbouncer",
+        action="store_true",
+        help="database URL fixtures go through a real PgBouncer in transaction mode",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--via-pgbouncer"):
+        return
+    for item in items:
+        marker = item.get_closest_marker("direct")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"direct connection only: {reason}"))
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +49,29 @@ def pg_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(
+    request: pytest.FixtureRequest, pg_cluster: PostgresCluster
+) -> Iterator[PgBouncer | None]:
+    """With --via-pgbouncer, a PgBouncer (transaction mode) before the cluster; else None."""
+    if not request.config.getoption("--via-pgbouncer"):
+        yield None
+        return
+    bouncer = PgBouncer(pg_cluster).start()
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+def _route(url: str, bouncer: PgBouncer | None) -> str:
+    """The URL tests get: the cluster's, or PgBouncer's with `?pooled=true`."""
+    if bouncer is None:
+        return url
+    pooled = make_url(url).set(port=bouncer.port).update_query_dict({"pooled": "true"})
+    return pooled.render_as_string(hide_password=False)
 
 
 def _migrated_template(cluster: PostgresCluster, name: str, revision: str) -> str:
@@ -50,31 +93,37 @@ def baseline_template(pg_cluster: PostgresCluster) -> str:
     return _migrated_template(pg_cluster, BASELINE_TEMPLATE, install.BASELINE)
 
 
-def _clone(cluster: PostgresCluster, template: str) -> Iterator[str]:
+def _clone(
+    cluster: PostgresCluster, template: str, bouncer: PgBouncer | None = None
+) -> Iterator[str]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     url = cluster.create_database(name, template=template)
     try:
-        yield url
+        yield _route(url, bouncer)
     finally:
         cluster.drop_database(name)
 
 
 @pytest.fixture
-def head_url(pg_cluster: PostgresCluster, head_template: str) -> Iterator[str]:
+def head_url(
+    pg_cluster: PostgresCluster, head_template: str, pgbouncer: PgBouncer | None
+) -> Iterator[str]:
     """A fresh database at head, cloned from the migrated template."""
-    yield from _clone(pg_cluster, head_template)
+    yield from _clone(pg_cluster, head_template, pgbouncer)
 
 
 @pytest.fixture
-def baseline_url(pg_cluster: PostgresCluster, baseline_template: str) -> Iterator[str]:
+def baseline_url(
+    pg_cluster: PostgresCluster, baseline_template: str, pgbouncer: PgBouncer | None
+) -> Iterator[str]:
     """A fresh database at the baseline revision."""
-    yield from _clone(pg_cluster, baseline_template)
+    yield from _clone(pg_cluster, baseline_template, pgbouncer)
 
 
 @pytest.fixture
-def empty_url(pg_cluster: PostgresCluster) -> Iterator[str]:
+def empty_url(pg_cluster: PostgresCluster, pgbouncer: PgBouncer | None) -> Iterator[str]:
     """A fresh empty database (no revision installed)."""
-    yield from _clone(pg_cluster, "template1")
+    yield from _clone(pg_cluster, "template1", pgbouncer)
 
 
 @pytest.fixture(scope="session")
@@ -106,16 +155,20 @@ def populated_baseline_url(
 
 
 @pytest.fixture
-def populated_head_url(pg_cluster: PostgresCluster, populated_head_template: str) -> Iterator[str]:
+def populated_head_url(
+    pg_cluster: PostgresCluster, populated_head_template: str, pgbouncer: PgBouncer | None
+) -> Iterator[str]:
     """A fresh copy of the populated database upgraded to head."""
-    yield from _clone(pg_cluster, populated_head_template)
+    yield from _clone(pg_cluster, populated_head_template, pgbouncer)
 
 
 @pytest.fixture(scope="session")
-def populated_head_readonly_url(pg_cluster: PostgresCluster, populated_head_template: str) -> str:
+def populated_head_readonly_url(
+    pg_cluster: PostgresCluster, populated_head_template: str, pgbouncer: PgBouncer | None
+) -> str:
     """One shared copy of the populated head database, for tests that only read (EXPLAIN)."""
     name = "populated_head_readonly"
-    return pg_cluster.create_database(name, template=populated_head_template)
+    return _route(pg_cluster.create_database(name, template=populated_head_template), pgbouncer)
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +198,7 @@ def cron_engine(pg_cluster: PostgresCluster) -> Iterator[Engine]:
 
 @pytest.fixture
 def engine(head_url: str) -> Iterator[Engine]:
-    eng = create_engine(head_url)
+    eng = create_engine_for(head_url)
     try:
         yield eng
     finally:

@@ -18,12 +18,12 @@ from datetime import timedelta
 import psycopg
 import pytest
 from factories import AGENT_ID, add_memories, add_memory_agent, count_memories
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from pyglue import cli, maintenance
-from pyglue.dburl import libpq_dsn
+from pyglue.dburl import create_engine_for, libpq_dsn
 from pyglue.errors import ConfigurationError, PermissionDenied
 from pyglue.maintenance import MaintenanceError, MaintenanceRun
 from pyglue.testing import PostgresCluster
@@ -171,7 +171,7 @@ def test_bad_batch_size_is_a_configuration_error(engine: Engine) -> None:
 def test_app_role_gets_permission_denied(
     engine: Engine, role_url: Callable[[str], str], agent: uuid.UUID
 ) -> None:
-    app = create_engine(role_url("agentdb_app"), poolclass=NullPool)
+    app = create_engine_for(role_url("agentdb_app"), poolclass=NullPool)
     calls: list[Callable[[], object]] = [
         lambda: maintenance.run_memory_maintenance(app),
         lambda: maintenance.run_memory_maintenance(app, dry_run=True),
@@ -200,7 +200,7 @@ def test_admin_role_runs_maintenance(
 ) -> None:
     with engine.begin() as conn:
         add_memories(conn, 12, type_="episodic", age=45 * DAY)
-    admin = create_engine(role_url("agentdb_admin"), poolclass=NullPool)
+    admin = create_engine_for(role_url("agentdb_admin"), poolclass=NullPool)
     try:
         run = maintenance.run_memory_maintenance(admin, batch_size=5)
         assert run is not None
@@ -247,7 +247,7 @@ def _wait_until_gated(engine: Engine, application_name: str, timeout: float = 60
 
 
 def _named_engine(engine: Engine, application_name: str) -> Engine:
-    return create_engine(
+    return create_engine_for(
         engine.url, poolclass=NullPool, connect_args={"application_name": application_name}
     )
 

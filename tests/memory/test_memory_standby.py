@@ -13,11 +13,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from factories import add_memories, add_memory_agent
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from pyglue import cli, maintenance
+from pyglue.dburl import create_engine_for
 from pyglue.testing import (
     SERVER_USER,
     SUPERUSER,
@@ -66,7 +67,7 @@ def standby(pg_cluster: PostgresCluster, engine: Engine) -> Iterator[str]:
 def test_standby_does_nothing(
     standby: str, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    replica = create_engine(standby, poolclass=NullPool)
+    replica = create_engine_for(standby, poolclass=NullPool)
     dsn = make_url(standby).set(drivername="postgresql").render_as_string(hide_password=False)
     deadline = time.monotonic() + 30
     with psycopg.connect(dsn, autocommit=True) as conn:

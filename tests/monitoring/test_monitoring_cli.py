@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from pyglue import cli
+from pyglue.dburl import create_engine_for
 from pyglue.testing import PostgresCluster
 
 
@@ -31,7 +32,7 @@ def test_status_block_on_a_fresh_database(
 def test_status_block_shows_runs_and_top_statements(
     head_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = create_engine(head_url)
+    engine = create_engine_for(head_url)
     with engine.begin() as conn:
         conn.execute(text("CREATE EXTENSION pg_stat_statements"))
         conn.execute(text("SELECT * FROM agentdb.purge_slow_queries()"))

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 
+from pyglue.dburl import create_async_engine_for, create_engine_for
 from pyglue.errors import ConfigurationError
 from pyglue.monitoring import instrument, instrumentation_for, uninstrument
 
@@ -22,7 +22,7 @@ LOGGER = "pyglue.monitoring"
 
 @pytest.fixture
 def fresh_engine(head_url: str) -> Iterator[Engine]:
-    eng = create_engine(head_url)
+    eng = create_engine_for(head_url)
     try:
         yield eng
     finally:
@@ -96,7 +96,7 @@ def test_slow_statement_survives_a_rollback(fresh_engine: Engine) -> None:
 def test_persisting_without_agentdb_warns_once_and_keeps_the_app_running(
     empty_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = create_engine(empty_url)
+    engine = create_engine_for(empty_url)
     try:
         inst = instrument(engine, slow_query_ms=300, persist_slow_queries=True)
         caplog.set_level(logging.WARNING, logger=LOGGER)
@@ -166,7 +166,7 @@ def test_n_plus_one_unit_is_a_session_transaction(
 
 
 def test_async_engine_is_timed_and_counted(head_url: str) -> None:
-    engine = create_async_engine(head_url)
+    engine = create_async_engine_for(head_url)
     inst = instrument(engine, n_plus_one_threshold=5)
 
     async def run() -> None:
@@ -217,7 +217,7 @@ def test_bad_input(fresh_engine: Engine) -> None:
     sqlite = create_engine("sqlite://")
     with pytest.raises(ConfigurationError, match="psycopg driver, not pysqlite"):
         instrument(sqlite)
-    async_engine = create_async_engine(fresh_engine.url)
+    async_engine = create_async_engine_for(fresh_engine.url)
     with pytest.raises(ValueError, match="persist_slow_queries=True needs a sync Engine"):
         instrument(async_engine, persist_slow_queries=True)
     assert instrumentation_for(fresh_engine) is None

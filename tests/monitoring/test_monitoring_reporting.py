@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from pyglue.dburl import create_async_engine_for, create_engine_for
 from pyglue.errors import ConfigurationError
 from pyglue.monitoring import (
     count_queries,
@@ -33,7 +33,7 @@ LOGGER = "pyglue.monitoring"
 
 @pytest.fixture
 def pooled(head_url: str) -> Iterator[Engine]:
-    eng = create_engine(head_url, pool_size=2, max_overflow=1)
+    eng = create_engine_for(head_url, pool_size=2, max_overflow=1)
     try:
         yield eng
     finally:
@@ -78,7 +78,7 @@ def test_count_queries_on_one_connection_ignores_the_others(pooled: Engine) -> N
 
 
 def test_count_queries_on_async_engine(head_url: str) -> None:
-    engine = create_async_engine(head_url)
+    engine = create_async_engine_for(head_url)
 
     async def run() -> int:
         with count_queries(engine) as counter:
@@ -128,7 +128,7 @@ def test_pool_numbers_follow_checkouts_exactly(pooled: Engine) -> None:
 
 
 def test_pool_status_of_other_pools(head_url: str) -> None:
-    engine = create_engine(head_url, poolclass=NullPool)
+    engine = create_engine_for(head_url, poolclass=NullPool)
     try:
         status = pool_status(engine)
         assert (status.pool_class, status.checked_out, status.exact) == ("NullPool", 0, False)

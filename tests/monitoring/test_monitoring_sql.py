@@ -7,10 +7,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from pyglue import install
+from pyglue.dburl import create_engine_for
 from pyglue.errors import PermissionDenied
 from pyglue.monitoring import perf_stats, table_health
 from pyglue.testing import PostgresCluster
@@ -131,7 +132,7 @@ def test_perf_stats_python_wrapper_names_the_role(
     with pg_cluster.connect() as admin:
         admin.execute("DROP ROLE IF EXISTS pyglue_t_app")
         admin.execute("CREATE ROLE pyglue_t_app LOGIN IN ROLE agentdb_app")
-    engine = create_engine(head_url.replace("postgres@", "pyglue_t_app@"))
+    engine = create_engine_for(head_url.replace("postgres@", "pyglue_t_app@"))
     try:
         with pytest.raises(PermissionDenied, match="grant the role agentdb_admin") as exc:
             perf_stats(engine)

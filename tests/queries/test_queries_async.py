@@ -16,17 +16,18 @@ from factories import (
     add_workflow,
     add_workflow_executions,
 )
-from sqlalchemy import Engine, Select, create_engine
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy import Engine, Select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from pyglue import queries
+from pyglue.dburl import create_async_engine_for, create_engine_for
 from pyglue.monitoring import count_queries
 
 
 @pytest.fixture
 def data(head_url: str) -> tuple[str, dict[str, uuid.UUID]]:
-    engine = create_engine(head_url)
+    engine = create_engine_for(head_url)
     with engine.begin() as conn:
         owner = add_user(conn)
         workflow_id = add_workflow(conn, owner, blocks=20)
@@ -118,7 +119,7 @@ def test_async_session_runs_the_same_statements_with_the_same_results(
     url, ids = data
     cases = _cases(ids)
 
-    sync_engine = create_engine(url)
+    sync_engine = create_engine_for(url)
     sync_results: dict[str, tuple[list[str], Any]] = {}
     with Session(sync_engine) as session:
         for name, (helper, _, compare) in cases.items():
@@ -128,7 +129,7 @@ def test_async_session_runs_the_same_statements_with_the_same_results(
     sync_engine.dispose()
 
     async def run_async() -> dict[str, tuple[list[str], Any]]:
-        engine = create_async_engine(url)
+        engine = create_async_engine_for(url)
         out: dict[str, tuple[list[str], Any]] = {}
         try:
             async with AsyncSession(engine) as session:

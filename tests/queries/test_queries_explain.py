@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 from plans import capture, history_page_scan, indexes, plan_nodes, sorts
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pyglue import queries
+from pyglue.dburl import create_engine_for
 from pyglue.testing import PostgresCluster
 
 # generating and vacuuming 400k rows takes about ten seconds
@@ -114,7 +115,7 @@ LIGHT_USER, LIGHT_WORKFLOW, LIGHT_AGENT = k(4000, 7), k(4002, 130), k(4001, 250)
 def explain_engine(pg_cluster: PostgresCluster, head_template: str) -> Iterator[Engine]:
     name = f"t_explain_{uuid.uuid4().hex[:8]}"
     url = pg_cluster.create_database(name, template=head_template)
-    engine = create_engine(url)
+    engine = create_engine_for(url)
     try:
         with engine.connect() as conn:
             raw = conn.connection.driver_connection

@@ -14,11 +14,12 @@ from datetime import timedelta
 
 import pytest
 from plans import capture, history_page_scan, indexes, plan_nodes, sorts
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pyglue import queries
 from pyglue.bench.datagen import Dataset
+from pyglue.dburl import create_engine_for
 
 GENERIC = [False, True]
 GENERIC_IDS = ["default", "generic"]
@@ -26,7 +27,7 @@ GENERIC_IDS = ["default", "generic"]
 
 @pytest.fixture(scope="module")
 def engine(populated_head_readonly_url: str) -> Iterator[Engine]:
-    eng = create_engine(populated_head_readonly_url)
+    eng = create_engine_for(populated_head_readonly_url)
     try:
         yield eng
     finally:

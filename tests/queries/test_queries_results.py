@@ -15,18 +15,19 @@ from factories import (
     add_workflow,
     add_workflow_executions,
 )
-from sqlalchemy import Engine, ForeignKey, create_engine, inspect, text
+from sqlalchemy import Engine, ForeignKey, inspect, text
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from pyglue import models, queries, raiseload
+from pyglue.dburl import create_engine_for
 from pyglue.models import AgentExecution, WorkflowExecution
 from pyglue.monitoring import count_queries
 
 
 @pytest.fixture
 def engine(head_url: str) -> Iterator[Engine]:
-    eng = create_engine(head_url)
+    eng = create_engine_for(head_url)
     try:
         yield eng
     finally:

@@ -27,7 +27,6 @@ import psycopg
 import pytest
 from factories import add_agent, add_user
 from psycopg.rows import dict_row
-from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from stats_expected import (
     dsn,
@@ -41,6 +40,7 @@ from stats_expected import (
 )
 
 from pyglue import install, stats
+from pyglue.dburl import create_engine_for
 from pyglue.errors import InvalidArgument
 from pyglue.testing import PostgresCluster, run_as_server_user
 
@@ -309,7 +309,7 @@ def test_a_fold_survives_kill_9_of_the_postmaster() -> None:
     cluster = PostgresCluster(extra_settings={"synchronous_commit": "on"}).start()
     try:
         url = cluster.create_database("fold_crash")
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine_for(url, poolclass=NullPool)
         try:
             install.upgrade(engine, "head")
         finally:
@@ -394,7 +394,7 @@ def test_a_backlog_folds_in_bounded_batches_while_writers_go_on(head_url: str) -
 
     def folder() -> None:
         try:
-            engine = create_engine(head_url, poolclass=NullPool)
+            engine = create_engine_for(head_url, poolclass=NullPool)
             run = stats.fold_execution_stats(engine, batch_size=20_000)
             engine.dispose()
             assert run is not None
@@ -424,7 +424,7 @@ def test_a_fold_batch_size_must_be_positive(head_url: str, batch_size: int | Non
             shown = "NULL" if batch_size is None else str(batch_size)
             message = refused.value.diag.message_primary
             assert message == f"p_batch_size must be a positive integer, not {shown}"
-    engine = create_engine(head_url, poolclass=NullPool)
+    engine = create_engine_for(head_url, poolclass=NullPool)
     try:
         with pytest.raises(InvalidArgument) as wrapped:
             stats.fold_execution_stats(engine, batch_size)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from stats_expected import (
     dsn,
@@ -21,6 +20,7 @@ from stats_expected import (
 )
 
 from pyglue import install, stats
+from pyglue.dburl import create_engine_for
 from pyglue.models import Base
 
 REVISION = "0007"
@@ -65,7 +65,7 @@ def _seed_history(conn: psycopg.Connection[Any], today: Any) -> list[uuid.UUID]:
 
 
 def test_upgrade_backfills_history_exactly_and_downgrade_round_trips(baseline_url: str) -> None:
-    engine = create_engine(baseline_url, poolclass=NullPool)
+    engine = create_engine_for(baseline_url, poolclass=NullPool)
     try:
         with psycopg.connect(dsn(baseline_url), autocommit=True) as conn:
             today = utc_today(conn)
@@ -101,7 +101,7 @@ def test_upgrade_backfills_history_exactly_and_downgrade_round_trips(baseline_ur
 
 
 def test_models_match_the_migrated_stats_tables(head_url: str) -> None:
-    engine = create_engine(head_url, poolclass=NullPool)
+    engine = create_engine_for(head_url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -126,7 +126,7 @@ def test_models_match_the_migrated_stats_tables(head_url: str) -> None:
 
 
 def test_the_delta_revision_keeps_every_number_up_and_down(baseline_url: str) -> None:
-    engine = create_engine(baseline_url, poolclass=NullPool)
+    engine = create_engine_for(baseline_url, poolclass=NullPool)
     try:
         with psycopg.connect(dsn(baseline_url), autocommit=True) as conn:
             today = utc_today(conn)

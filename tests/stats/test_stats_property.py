@@ -23,7 +23,7 @@ import pytest
 from factories import add_agent, add_user
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from stats_expected import (
     dsn,
     expected_agents,
@@ -36,6 +36,7 @@ from stats_expected import (
 )
 
 from pyglue import stats
+from pyglue.dburl import create_engine_for
 
 STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 # just after midnight, midday, the last microsecond of the day
@@ -127,7 +128,7 @@ def stats_db(head_url: str) -> Iterator[tuple[psycopg.Connection[Any], Engine]]:
         add_user(conn, user_id)
     for i, (agent_id, user_id) in enumerate(AGENTS):
         add_agent(conn, user_id, agent_id, name=f"agent {i}")
-    engine = create_engine(head_url)
+    engine = create_engine_for(head_url)
     try:
         yield conn, engine
     finally:

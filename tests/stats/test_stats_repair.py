@@ -12,10 +12,11 @@ from typing import Any
 import psycopg
 import pytest
 from factories import add_agent, add_user, add_workflow
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from stats_expected import dsn, fold_stats, utc_today
 
 from pyglue import stats
+from pyglue.dburl import create_engine_for
 from pyglue.errors import ConfigurationError, PermissionDenied
 
 USER = uuid.UUID(int=1)
@@ -34,7 +35,7 @@ def db(head_url: str) -> Iterator[tuple[psycopg.Connection[Any], Engine]]:
     add_user(conn, USER)
     add_agent(conn, USER, AGENT, name="a")
     add_workflow(conn, USER, WORKFLOW, name="w")
-    engine = create_engine(head_url)
+    engine = create_engine_for(head_url)
     try:
         yield conn, engine
     finally:
@@ -252,7 +253,7 @@ def test_app_role_reads_but_cannot_repair(
     role = f"app_{uuid.uuid4().hex[:8]}"
     conn.execute(f"CREATE ROLE {role} NOLOGIN IN ROLE agentdb_app")
     try:
-        app = create_engine(head_url, connect_args={"options": f"-c role={role}"})
+        app = create_engine_for(head_url, connect_args={"options": f"-c role={role}"})
         try:
             assert stats.user_dashboard(app, USER).total == 0
             assert len(stats.user_daily_stats(app, USER, date(2026, 1, 1), date(2026, 1, 3))) == 3
@@ -276,7 +277,7 @@ def test_reads_do_not_depend_on_the_session_time_zone(
         _history(conn, today - timedelta(days=offset), runs=3)
     results = []
     for zone in ("UTC", "Pacific/Kiritimati", "Etc/GMT+12"):
-        engine = create_engine(head_url, connect_args={"options": f"-c TimeZone={zone}"})
+        engine = create_engine_for(head_url, connect_args={"options": f"-c TimeZone={zone}"})
         try:
             results.append(
                 (
