@@ -54,6 +54,7 @@ def recall(
     session_id: str | None = None,
     types: Sequence[str] | None = None,
     limit: int = 20,
+    touch: bool = True,
 ) -> list[AgentMemory]:
     """An agent's newest memories (optionally of one session and some types), their recall recorded.
 
@@ -61,6 +62,10 @@ def recall(
     `agentdb.touch_memories` over the ids it returned. Nothing is committed:
     the access is recorded when the caller commits, and rolled back with it.
     `types=[]` selects nothing and touches nothing.
+
+    `touch=False` only reads (the SELECT): what a session on a read replica
+    does, since recording the access is a write (on a standby, `touch=True`
+    raises ReadOnlyDatabase).
     """
     agent = arguments.identifier("agent_id", agent_id)
     arguments.optional_text("session_id", session_id)
@@ -78,8 +83,8 @@ def recall(
     query = query.order_by(AgentMemory.created_at.desc(), AgentMemory.id.desc()).limit(limit)
     with translated(routine="agent_memories", role=None):
         memories = list(session.scalars(query))
-    if not memories:
-        return []
+    if not memories or not touch:
+        return memories
     rows = call(
         session,
         "SELECT id, access_count, last_accessed_at"
