@@ -20,6 +20,8 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict pyglue
 	$(BIN)/pytest
+	# again through a real PgBouncer in transaction mode (tests/conftest.py --via-pgbouncer)
+	$(BIN)/pytest --via-pgbouncer tests/queries tests/stats tests/memory tests/monitoring
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -57,6 +58,14 @@ def libpq_dsn(url: URL | str) -> str:
     """The same URL as psycopg.connect() takes it (without pyglue's own `pooled`)."""
     url = make_url(url).difference_update_query([POOLED])
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def connect(url: str | URL, **kwargs: Any) -> psycopg.Connection[Any]:
+    """A plain psycopg connection for a URL (`?pooled=true`: prepare_threshold=None)."""
+    if is_pooled(url):
+        kwargs["prepare_threshold"] = None
+    conn: psycopg.Connection[Any] = psycopg.connect(libpq_dsn(url), **kwargs)
+    return conn
 
 
 def create_engine_for(explicit: str | URL | None = None, **kwargs: Any) -> Engine:

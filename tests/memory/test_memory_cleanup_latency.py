@@ -15,6 +15,7 @@ from pyglue.dburl import libpq_dsn
 
 
 @pytest.mark.slow
+@pytest.mark.direct(reason="times the cleanup on the server itself; pyglue.bench connects directly")
 def test_inserts_during_a_100k_cleanup(head_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     results = run(head_url, expired=100_000, live=10_000, batch_size=5000, naive=False)
     with capsys.disabled():

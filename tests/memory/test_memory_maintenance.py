@@ -252,6 +252,7 @@ def _named_engine(engine: Engine, application_name: str) -> Engine:
     )
 
 
+@pytest.mark.direct(reason="the test holds a session advisory lock (the gate)")
 def test_two_simultaneous_runs_one_is_skipped(
     engine: Engine,
     agent: uuid.UUID,
@@ -290,6 +291,7 @@ def test_two_simultaneous_runs_one_is_skipped(
     assert count_memories(engine) == 0
 
 
+@pytest.mark.direct(reason="the test holds a session advisory lock (the gate)")
 def test_terminated_backend_then_next_run_finishes(
     engine: Engine, agent: uuid.UUID, gate: psycopg.Connection[tuple[object, ...]]
 ) -> None:
@@ -338,6 +340,7 @@ def test_terminated_backend_then_next_run_finishes(
     assert runs[1] == ("succeeded", None)
 
 
+@pytest.mark.direct(reason="the test holds a session advisory lock (the gate) and cancels a pid")
 def test_cancelled_run_is_recorded_failed(
     engine: Engine, agent: uuid.UUID, gate: psycopg.Connection[tuple[object, ...]]
 ) -> None:
@@ -366,6 +369,7 @@ def test_cancelled_run_is_recorded_failed(
 # ---------------------------------------------------------------- index use
 
 
+@pytest.mark.direct(reason="LOAD 'auto_explain' and SETs are session state a pooler would leak")
 def test_cleanup_statements_use_the_partial_indexes(engine: Engine, agent: uuid.UUID) -> None:
     """auto_explain prints the plans of the statements the functions really run."""
     with engine.begin() as conn:

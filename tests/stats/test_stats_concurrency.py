@@ -7,10 +7,11 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import psycopg
 import pytest
 from factories import add_agent, add_user
-from stats_expected import dsn, fold_stats, utc_today
+from stats_expected import fold_stats, utc_today
+
+from pyglue.dburl import connect
 
 WRITERS = 16
 RUNS_PER_WRITER = 25
@@ -21,8 +22,8 @@ STATUSES = ("completed", "failed", "cancelled")
 
 @pytest.mark.slow
 def test_sixteen_writers_on_one_agent_end_exact(head_url: str) -> None:
-    conninfo = dsn(head_url)
-    with psycopg.connect(conninfo, autocommit=True) as setup:
+    conninfo = head_url
+    with connect(conninfo, autocommit=True) as setup:
         add_user(setup, USER)
         add_agent(setup, USER, AGENT, name="hot")
         today = utc_today(setup)
@@ -36,7 +37,7 @@ def test_sixteen_writers_on_one_agent_end_exact(head_url: str) -> None:
 
     def writer(n: int) -> None:
         try:
-            with psycopg.connect(conninfo, autocommit=True) as conn:
+            with connect(conninfo, autocommit=True) as conn:
                 barrier.wait()
                 for i in range(RUNS_PER_WRITER):
                     with conn.transaction():
@@ -72,7 +73,7 @@ def test_sixteen_writers_on_one_agent_end_exact(head_url: str) -> None:
     assert not any(t.is_alive() for t in threads)
 
     all_runs = [(n, i) for n in range(WRITERS) for i in range(RUNS_PER_WRITER)]
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with connect(conninfo, autocommit=True) as conn:
         fold_stats(conn)
         totals = conn.execute(
             "SELECT sum(execution_count), sum(success_count), sum(failed_count), "

@@ -29,7 +29,6 @@ from factories import add_agent, add_user
 from psycopg.rows import dict_row
 from sqlalchemy.pool import NullPool
 from stats_expected import (
-    dsn,
     expected_agents,
     expected_daily,
     expected_dashboard,
@@ -40,7 +39,7 @@ from stats_expected import (
 )
 
 from pyglue import install, stats
-from pyglue.dburl import create_engine_for
+from pyglue.dburl import connect, create_engine_for
 from pyglue.errors import InvalidArgument
 from pyglue.testing import PostgresCluster, run_as_server_user
 
@@ -85,7 +84,7 @@ def _writer(conninfo: str, seed: str, today: date, time_zone: str) -> None:
     """Single-run transactions: inserts, completions, moves, late metrics, rollbacks."""
     rnd = random.Random(seed)
     mine: list[uuid.UUID] = []
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT set_config('TimeZone', %s, false)", (time_zone,))
         for _ in range(TRANSACTIONS_PER_WRITER):
             action = rnd.choice(("insert", "insert", "complete", "move", "metrics", "rollback"))
@@ -155,8 +154,8 @@ def _run_threads(targets: list[Callable[[], None]]) -> list[BaseException]:
 def test_sixteen_writers_of_one_user_stay_exact_at_every_snapshot(
     head_url: str, time_zone: str
 ) -> None:
-    conninfo = dsn(head_url)
-    with psycopg.connect(conninfo, autocommit=True) as setup:
+    conninfo = head_url
+    with connect(conninfo, autocommit=True) as setup:
         add_user(setup, USER)
         for i, agent in enumerate(AGENTS):
             add_agent(setup, USER, agent, name=f"agent {i}")
@@ -166,7 +165,7 @@ def test_sixteen_writers_of_one_user_stay_exact_at_every_snapshot(
 
     def reader() -> None:
         nonlocal snapshots_read
-        with psycopg.connect(conninfo, autocommit=True) as conn:
+        with connect(conninfo, autocommit=True) as conn:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             conn.execute("SELECT set_config('TimeZone', %s, false)", (time_zone,))
             while not done.is_set():
@@ -174,7 +173,7 @@ def test_sixteen_writers_of_one_user_stay_exact_at_every_snapshot(
                 snapshots_read += 1
 
     def folder() -> None:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
+        with connect(conninfo, autocommit=True) as conn:
             while not done.is_set():
                 fold_stats(conn)
 
@@ -192,7 +191,7 @@ def test_sixteen_writers_of_one_user_stay_exact_at_every_snapshot(
 
     assert _run_threads([writers, reader, folder]) == []
     assert snapshots_read > 0
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT set_config('TimeZone', %s, false)", (time_zone,))
         pending = conn.execute("SELECT count(*) FROM agentdb.agent_stats_deltas").fetchone()
         assert pending is not None
@@ -219,8 +218,11 @@ def _backlog(conn: psycopg.Connection[Any], runs: int, today: date) -> None:
     add_user(conn, USER)
     for i, agent in enumerate(AGENTS):
         add_agent(conn, USER, agent, name=f"agent {i}")
-    with psycopg.connect(conn.info.dsn, autocommit=True) as holder:
-        holder.execute(LOCK_FOLDS, (FOLD_LOCK,))
+    # the fold lock held in a transaction: a pooler keeps that server connection for it
+    with psycopg.connect(conn.info.dsn, autocommit=True) as holder, holder.transaction():
+        holder.execute(
+            LOCK_FOLDS.replace("pg_advisory_lock", "pg_advisory_xact_lock"), (FOLD_LOCK,)
+        )
         conn.execute(
             "INSERT INTO agent_executions (agent_id, user_id, status, started_at, duration_ms)"
             " SELECT (%s::uuid[])[1 + g %% 4], %s, 'completed', %s - (g %% 3) * interval '1 day', g"
@@ -248,7 +250,7 @@ def _fold_in_flight(conn: psycopg.Connection[Any], pid: int) -> bool:
 
 def _start_fold(conninfo: str) -> tuple[threading.Thread, list[BaseException], int]:
     """CALL the fold in one big batch on a thread; return once it is inside the batch."""
-    conn = psycopg.connect(conninfo, autocommit=True)
+    conn = connect(conninfo, autocommit=True)
     pid = conn.info.backend_pid
     errors: list[BaseException] = []
 
@@ -262,7 +264,7 @@ def _start_fold(conninfo: str) -> tuple[threading.Thread, list[BaseException], i
 
     thread = threading.Thread(target=fold)
     thread.start()
-    with psycopg.connect(conninfo, autocommit=True) as probe:
+    with connect(conninfo, autocommit=True) as probe:
         deadline = time.monotonic() + 60
         while not _fold_in_flight(probe, pid):
             assert time.monotonic() < deadline
@@ -272,7 +274,7 @@ def _start_fold(conninfo: str) -> tuple[threading.Thread, list[BaseException], i
 
 
 def _assert_exact_then_fold_all(conninfo: str, today: date, pending: set[int]) -> None:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with connect(conninfo, autocommit=True) as conn:
         assert _pending(conn) in pending  # the killed batch: all of it or none of it
         verify = "SELECT * FROM agentdb.verify_execution_stats(%s, %s)"
         assert conn.execute(verify, (today - timedelta(days=3), today)).fetchall() == []
@@ -289,14 +291,15 @@ def _assert_exact_then_fold_all(conninfo: str, today: date, pending: set[int]) -
 
 
 @pytest.mark.slow
+@pytest.mark.direct(reason="pg_terminate_backend of the fold's backend pid")
 def test_a_fold_terminated_mid_batch_loses_and_double_counts_nothing(head_url: str) -> None:
-    conninfo = dsn(head_url)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    conninfo = head_url
+    with connect(conninfo, autocommit=True) as conn:
         today = utc_today(conn)
         _backlog(conn, 100_000, today)
         before = _pending(conn)
     thread, errors, pid = _start_fold(conninfo)
-    with psycopg.connect(conninfo, autocommit=True) as killer:
+    with connect(conninfo, autocommit=True) as killer:
         killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
     thread.join(timeout=60)
     assert len(errors) == 1
@@ -314,8 +317,8 @@ def test_a_fold_survives_kill_9_of_the_postmaster() -> None:
             install.upgrade(engine, "head")
         finally:
             engine.dispose()
-        conninfo = cluster.conninfo("fold_crash")
-        with psycopg.connect(conninfo, autocommit=True) as conn:
+        conninfo = cluster.url("fold_crash")
+        with connect(conninfo, autocommit=True) as conn:
             today = utc_today(conn)
             _backlog(conn, 100_000, today)
             before = _pending(conn)
@@ -348,8 +351,8 @@ def _kill_postmaster_and_restart(cluster: PostgresCluster, backend: int) -> None
 
 
 def test_two_folds_never_run_at_once(head_url: str) -> None:
-    conninfo = dsn(head_url)
-    with psycopg.connect(conninfo, autocommit=True) as holder:
+    conninfo = head_url
+    with connect(conninfo, autocommit=True) as holder:
         today = utc_today(holder)
         _backlog(holder, 10, today)
         # a writer's fold in flight: it holds the fold lock until its transaction ends
@@ -357,7 +360,7 @@ def test_two_folds_never_run_at_once(head_url: str) -> None:
             holder.execute(
                 LOCK_FOLDS.replace("pg_advisory_lock", "pg_advisory_xact_lock"), (FOLD_LOCK,)
             )
-            with psycopg.connect(conninfo, autocommit=True) as other:
+            with connect(conninfo, autocommit=True) as other:
                 fold_stats(other)
                 assert other.execute("SELECT agentdb.fold_stats_if_free()").fetchone() == (
                     0,
@@ -374,8 +377,8 @@ def test_two_folds_never_run_at_once(head_url: str) -> None:
 
 @pytest.mark.slow
 def test_a_backlog_folds_in_bounded_batches_while_writers_go_on(head_url: str) -> None:
-    conninfo = dsn(head_url)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    conninfo = head_url
+    with connect(conninfo, autocommit=True) as conn:
         today = utc_today(conn)
         _backlog(conn, 200_000, today)
     done = threading.Event()
@@ -383,7 +386,7 @@ def test_a_backlog_folds_in_bounded_batches_while_writers_go_on(head_url: str) -
 
     def writer() -> None:
         nonlocal written
-        with psycopg.connect(conninfo, autocommit=True) as conn:
+        with connect(conninfo, autocommit=True) as conn:
             while not done.is_set():
                 conn.execute(
                     "INSERT INTO agent_executions (agent_id, user_id, status, started_at,"
@@ -406,7 +409,7 @@ def test_a_backlog_folds_in_bounded_batches_while_writers_go_on(head_url: str) -
 
     assert _run_threads([writer, folder]) == []
     assert written > 0
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with connect(conninfo, autocommit=True) as conn:
         fold_stats(conn)
         verify = "SELECT * FROM agentdb.verify_execution_stats(%s, %s)"
         assert conn.execute(verify, (today - timedelta(days=3), today)).fetchall() == []
@@ -414,7 +417,7 @@ def test_a_backlog_folds_in_bounded_batches_while_writers_go_on(head_url: str) -
 
 @pytest.mark.parametrize("batch_size", [0, -1, None])
 def test_a_fold_batch_size_must_be_positive(head_url: str, batch_size: int | None) -> None:
-    with psycopg.connect(dsn(head_url), autocommit=True) as conn:
+    with connect(head_url, autocommit=True) as conn:
         for statement in (
             "CALL agentdb.fold_execution_stats(%s)",
             "SELECT agentdb.fold_stats_batch(%s)",
@@ -434,7 +437,7 @@ def test_a_fold_batch_size_must_be_positive(head_url: str, batch_size: int | Non
 
 
 def test_user_daily_stats_keeps_every_day_where_dst_changes_at_midnight(head_url: str) -> None:
-    with psycopg.connect(dsn(head_url), autocommit=True) as conn:
+    with connect(head_url, autocommit=True) as conn:
         add_user(conn, USER)
         zones = [
             row[0]
@@ -476,7 +479,7 @@ CASE_GUARDED_DIVISION = re.compile(
 
 
 def test_stats_routines_fit_a_distributed_postgres(head_url: str) -> None:
-    with psycopg.connect(dsn(head_url), autocommit=True) as conn:
+    with connect(head_url, autocommit=True) as conn:
         routines = conn.execute(
             "SELECT p.proname, l.lanname, p.pronargs, p.prosrc FROM pg_proc p"
             " JOIN pg_language l ON l.oid = p.prolang"

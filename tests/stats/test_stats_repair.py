@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from factories import add_agent, add_user, add_workflow
 from sqlalchemy import Engine
-from stats_expected import dsn, fold_stats, utc_today
+from stats_expected import fold_stats, utc_today
 
 from pyglue import stats
-from pyglue.dburl import create_engine_for
+from pyglue.dburl import connect, create_engine_for
 from pyglue.errors import ConfigurationError, PermissionDenied
 
 USER = uuid.UUID(int=1)
@@ -31,7 +31,7 @@ STATS_TRIGGERS = {
 
 @pytest.fixture
 def db(head_url: str) -> Iterator[tuple[psycopg.Connection[Any], Engine]]:
-    conn = psycopg.connect(dsn(head_url), autocommit=True)
+    conn = connect(head_url, autocommit=True)
     add_user(conn, USER)
     add_agent(conn, USER, AGENT, name="a")
     add_workflow(conn, USER, WORKFLOW, name="w")
@@ -176,7 +176,7 @@ def test_a_second_concurrent_check_is_skipped(
     db: tuple[psycopg.Connection[Any], Engine], head_url: str
 ) -> None:
     conn, engine = db
-    holder = psycopg.connect(dsn(head_url))
+    holder = connect(head_url)
     try:
         holder.execute("SELECT pg_advisory_xact_lock(hashtext('agentdb-execution-stats-check'))")
         result = stats.check_execution_stats(engine)
@@ -246,6 +246,7 @@ def test_bad_input_to_repair_routines_and_wrappers(
         stats.agent_stats_summary(engine, USER, 3661)
 
 
+@pytest.mark.direct(reason="sets the role by a startup option, which PgBouncer ignores")
 def test_app_role_reads_but_cannot_repair(
     db: tuple[psycopg.Connection[Any], Engine], head_url: str
 ) -> None:
@@ -268,6 +269,7 @@ def test_app_role_reads_but_cannot_repair(
         conn.execute(f"DROP ROLE {role}")
 
 
+@pytest.mark.direct(reason="sets TimeZone by a startup option, which PgBouncer ignores")
 def test_reads_do_not_depend_on_the_session_time_zone(
     db: tuple[psycopg.Connection[Any], Engine], head_url: str
 ) -> None:
@@ -327,6 +329,7 @@ INDEXES = {
 
 @pytest.mark.parametrize("days", [1, 30])
 @pytest.mark.parametrize("read", sorted(READS))
+@pytest.mark.direct(reason="LOAD 'auto_explain' and SETs are session state a pooler would leak")
 def test_reads_use_only_the_rollup_and_the_users_deltas(
     db: tuple[psycopg.Connection[Any], Engine], head_url: str, days: int, read: str
 ) -> None:
@@ -364,7 +367,7 @@ def test_reads_use_only_the_rollup_and_the_users_deltas(
     conn.execute("ANALYZE")
     statement, rollup = READS[read]
     messages: list[str] = []
-    with psycopg.connect(dsn(head_url), autocommit=True) as probe:
+    with connect(head_url, autocommit=True) as probe:
         probe.add_notice_handler(lambda diag: messages.append(diag.message_primary or ""))
         probe.execute("LOAD 'auto_explain'")
         probe.execute("SET auto_explain.log_min_duration = 0")
@@ -407,7 +410,7 @@ def test_concurrent_refresh_and_writes_stay_exact(
 
     def write() -> None:
         try:
-            with psycopg.connect(dsn(head_url), autocommit=True) as w:
+            with connect(head_url, autocommit=True) as w:
                 for i in range(100):
                     w.execute(
                         "INSERT INTO agent_executions (agent_id, user_id, status, started_at, "
