@@ -88,9 +88,13 @@ def pair(pg_cluster: PostgresCluster, head_template: str) -> Iterator[tuple[Engi
 
 
 def caught_up(primary: Engine, replica: Engine) -> None:
-    """Wait until the replica has replayed the primary's WAL as of now."""
+    """Wait until the replica has replayed the primary's WAL as of now.
+
+    The insert LSN, not pg_current_wal_lsn() (the write position): with
+    synchronous_commit off a commit's record may not be written yet.
+    """
     with primary.connect() as conn:
-        target = conn.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
+        target = conn.execute(text("SELECT pg_current_wal_insert_lsn()")).scalar_one()
     deadline = time.monotonic() + 60  # a guard against a hang, not a pass/fail timing
     with replica.connect() as conn:
         query = text("SELECT pg_last_wal_replay_lsn() >= CAST(:target AS pg_lsn)")
