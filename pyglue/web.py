@@ -154,15 +154,20 @@ def agentdb_router(
     admin: Callable[..., Any] | DependsParam | None = None,
     viewer: Callable[..., Any] | DependsParam | None = None,
     prefix: str = "/agentdb",
+    read_engine: Engine | None = None,
 ) -> APIRouter:
     """The agentdb routes over `engine`, guarded by the app's `admin` dependency.
 
     `viewer` guards the dashboard (it may take the path's `user_id`, to let a
     user see their own); by default it is `admin`. The engine is instrumented
     with the defaults unless it already is (call `instrument` first to choose).
+    `read_engine` (a read replica) serves the dashboard, which only reads;
+    by default `engine` does.
     """
-    if not isinstance(engine, Engine):
-        raise TypeError(f"engine must be a SQLAlchemy Engine, not {type(engine).__name__}")
+    for given in (engine, read_engine if read_engine is not None else engine):
+        if not isinstance(given, Engine):
+            raise TypeError(f"engine must be a SQLAlchemy Engine, not {type(given).__name__}")
+    reads = read_engine if read_engine is not None else engine
     admin_only = _dependency(admin)
     may_view = _dependency(viewer) if viewer is not None else admin_only
     registry = CollectorRegistry(auto_describe=True)
@@ -252,6 +257,6 @@ def agentdb_router(
         ] = 30,
     ) -> Any:
         """A user's exact totals over the last `days` days (agentdb.user_dashboard)."""
-        return await _off_loop(stats.user_dashboard, engine, user_id, days)
+        return await _off_loop(stats.user_dashboard, reads, user_id, days)
 
     return router

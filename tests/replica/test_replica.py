@@ -7,6 +7,7 @@ ReadOnlyDatabase; maintenance there is a no-op.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from factories import (
     AGENT_ID,
@@ -28,6 +30,7 @@ from factories import (
     add_workflow,
     add_workflow_executions,
 )
+from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -43,6 +46,7 @@ from pyglue.testing import (
     _free_port,
     run_as_server_user,
 )
+from pyglue.web import agentdb_router
 
 pytestmark = [
     pytest.mark.slow,
@@ -197,3 +201,32 @@ def test_maintenance_is_a_no_op_on_the_replica(filled: tuple[Engine, Engine]) ->
     assert maintenance.last_runs(replica) == []
     with replica.connect() as conn:
         assert conn.execute(text("SELECT pg_is_in_recovery()")).scalar_one() is True
+
+
+def test_the_web_dashboard_reads_from_the_replica(filled: tuple[Engine, Engine]) -> None:
+    primary, replica = filled
+    app = FastAPI()
+    app.include_router(agentdb_router(primary, admin=_open, read_engine=replica))
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get(f"/agentdb/stats/users/{USER_ID}/dashboard?days=7")
+
+    response = asyncio.run(get())
+    assert response.status_code == 200
+    expected = stats.user_dashboard(primary, USER_ID, 7)
+    assert response.json()["total"] == expected.total > 0
+    # the route really reads through read_engine: a replica URL naming no database fails it
+    nowhere = create_engine_for(replica.url.set(database="no_such_db"))
+    app = FastAPI()
+    app.include_router(agentdb_router(primary, admin=_open, read_engine=nowhere))
+    response = asyncio.run(get())
+    nowhere.dispose()
+    assert response.status_code == 503, response.text
+    with pytest.raises(TypeError, match="engine must be a SQLAlchemy Engine, not str"):
+        agentdb_router(primary, admin=_open, read_engine="postgresql://replica")  # type: ignore[arg-type]
+
+
+def _open() -> None:
+    """An admin dependency that lets everyone in (the test app only)."""
