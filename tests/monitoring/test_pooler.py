@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from pyglue import cli
-from pyglue.dburl import create_engine_for, is_pooled, libpq_dsn
+from pyglue.dburl import connect, create_engine_for, is_pooled, libpq_dsn
 from pyglue.errors import ConfigurationError
 from pyglue.testing import PgBouncer, PostgresCluster
 
@@ -80,3 +80,27 @@ def test_pooled_value_must_be_true_or_false(head_url: str) -> None:
     url = make_url(head_url).update_query_dict({"pooled": "maybe"})
     with pytest.raises(ConfigurationError, match=r"\?pooled= takes true or false, not 'maybe'"):
         create_engine_for(url)
+
+
+def test_why_prepared_statements_are_off_through_a_transaction_pooler(
+    head_url: str, pg_cluster: PostgresCluster
+) -> None:
+    """Two clients on one server connection: psycopg's names collide unless nothing is prepared."""
+    single = PgBouncer(pg_cluster, pool_size=1).start()
+    try:
+        url = make_url(head_url).set(port=single.port)
+        query = "SELECT count(*) FROM users"
+        with (
+            psycopg.connect(libpq_dsn(url), autocommit=True, prepare_threshold=0) as first,
+            psycopg.connect(libpq_dsn(url), autocommit=True, prepare_threshold=0) as second,
+        ):
+            assert first.execute(query).fetchone() == (0,)  # prepares _pg3_0 on the server
+            with pytest.raises(psycopg.errors.DuplicatePreparedStatement):
+                second.execute(query)  # the same server connection: _pg3_0 exists already
+        pooled = url.update_query_dict({"pooled": "true"})
+        with connect(pooled, autocommit=True) as first, connect(pooled, autocommit=True) as second:
+            for _ in range(10):
+                assert first.execute(query).fetchone() == (0,)
+                assert second.execute(query).fetchone() == (0,)
+    finally:
+        single.stop()
