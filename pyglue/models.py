@@ -367,33 +367,35 @@ class AgentMemory(Base):
     agent: Mapped[Agent] = relationship(lazy="raise")
 
 
-# --- execution stats: daily rollups kept exact by triggers -------
-# Created by migration 0007 from sql/schema/execution_stats.sql; counters are
-# written by the database (triggers, agentdb.refresh_execution_stats), never
-# by the ORM. avg_duration_ms is round(total_duration_ms / duration_count),
-# written with the sums. The tables' fillfactor (80, for HOT counter updates)
+# --- execution stats: daily rollups, folded from the triggers' deltas ---
+# Created by migration 0007 (sql/stats/rollup_tables.sql); counters are
+# written by the database (agentdb.fold_stats_batch, refresh_execution_stats),
+# never by the ORM; reads add the pending deltas (revision 0010).
+# avg_duration_ms is round(total_duration_ms / duration_count), written with
+# the sums. The tables' fillfactor (80, for HOT counter updates)
 # is set in the SQL only.
 
 AGENT_EXECUTION_STATS_COMMENT = (
     "Per agent, user and UTC day a run started on: exact counts, duration "
     "sum/count/min/max, tokens, LLM calls and cost of agent_executions (+ "
-    "execution_metrics), kept by triggers in the writing transaction. Deleting raw "
-    "executions (retention) does NOT change history already rolled up here; "
-    "agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive."
-)
-WORKFLOW_EXECUTION_STATS_COMMENT = (
-    "Per workflow, user and UTC day a run started on: exact counts and duration "
-    "sum/count/min/max of workflow_executions, kept by triggers in the writing "
-    "transaction. Tokens and cost belong to agent executions (execution_metrics) and "
-    "are rolled up in agent_execution_stats. Deleting raw executions (retention) does "
+    "execution_metrics), as folded from agentdb.agent_stats_deltas; reads add the "
+    "pending deltas (agentdb.agent_stats_now). Deleting raw executions (retention) does "
     "NOT change history already rolled up here; agentdb.refresh_execution_stats() "
     "rebuilds days from the raw rows that survive."
 )
+WORKFLOW_EXECUTION_STATS_COMMENT = (
+    "Per workflow, user and UTC day a run started on: exact counts and duration "
+    "sum/count/min/max of workflow_executions, as folded from "
+    "agentdb.workflow_stats_deltas; reads add the pending deltas "
+    "(agentdb.workflow_stats_now). Deleting raw executions (retention) does NOT change "
+    "history already rolled up here; agentdb.refresh_execution_stats() rebuilds days "
+    "from the raw rows that survive."
+)
 USER_EXECUTION_STATS_COMMENT = (
-    "Per user and UTC day a run started on: the agent_execution_stats of all the "
-    "user's agents summed (a 30-day dashboard reads 31 rows, not agents x days), kept "
-    "by the same triggers. Deleting raw executions (retention) or an agent does NOT "
-    "change history already rolled up here; agentdb.refresh_execution_stats() "
+    "Per user and UTC day a run started on: the agent deltas of all the user's agents "
+    "summed as they are folded (a 30-day dashboard reads 31 rows plus the pending "
+    "deltas, agentdb.user_stats_now). Deleting raw executions (retention) or an agent "
+    "does NOT change history already rolled up here; agentdb.refresh_execution_stats() "
     "rebuilds days from the raw rows that survive."
 )
 

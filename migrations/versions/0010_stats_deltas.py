@@ -35,7 +35,7 @@ branch_labels = None
 depends_on = None
 
 UPGRADE = {
-    "stats/stats_deltas.sql": "26dbe5fe0e8b",
+    "stats/stats_deltas.sql": "1939ab31508d",
     "stats/fold_stats_batch.sql": "7afa86de1da3",
     "stats/fold_stats_if_free.sql": "c7267759dc6a",
     "stats/fold_execution_stats.sql": "3bdeb1acdb3f",
@@ -61,7 +61,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    run_frozen(revision, {"downgrade.sql": "45bc78c2f25b"})
+    run_frozen(revision, {"downgrade.sql": "cf9ce9bac27d"})
     # the versions the earlier revisions installed, from their frozen copies
     run_frozen(
         "0007",

@@ -24,6 +24,9 @@
 -- agent or user is gone, as the rollups' ON DELETE CASCADE would.
 -- The heap is a queue: autovacuum runs on it after every few thousand
 -- deleted rows, so reads and folds do not wade through dead tuples.
+-- (stats/rollup_tables.sql, released with revision 0007, still describes the
+-- rollups as updated in the writer's transaction; their table comments are
+-- replaced below.)
 
 CREATE TABLE agentdb.agent_stats_deltas (
     user_id            uuid NOT NULL,
@@ -63,3 +66,13 @@ CREATE TABLE agentdb.workflow_stats_deltas (
 CREATE INDEX workflow_stats_deltas_user_date ON agentdb.workflow_stats_deltas (user_id, date);
 COMMENT ON TABLE agentdb.workflow_stats_deltas IS
     'Signed changes to workflow_execution_stats appended by the stats trigger, not yet folded into it; reads add them, agentdb.fold_stats_batch moves them';
+
+COMMENT ON TABLE public.agent_execution_stats IS
+    'Per agent, user and UTC day a run started on: exact counts, duration sum/count/min/max, tokens, LLM calls and cost of agent_executions (+ execution_metrics), as folded from agentdb.agent_stats_deltas; reads add the pending deltas (agentdb.agent_stats_now). '
+    'Deleting raw executions (retention) does NOT change history already rolled up here; agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive.';
+COMMENT ON TABLE public.workflow_execution_stats IS
+    'Per workflow, user and UTC day a run started on: exact counts and duration sum/count/min/max of workflow_executions, as folded from agentdb.workflow_stats_deltas; reads add the pending deltas (agentdb.workflow_stats_now). '
+    'Deleting raw executions (retention) does NOT change history already rolled up here; agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive.';
+COMMENT ON TABLE public.user_execution_stats IS
+    'Per user and UTC day a run started on: the agent deltas of all the user''s agents summed as they are folded (a 30-day dashboard reads 31 rows plus the pending deltas, agentdb.user_stats_now). '
+    'Deleting raw executions (retention) or an agent does NOT change history already rolled up here; agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive.';

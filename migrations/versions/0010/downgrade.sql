@@ -32,3 +32,14 @@ DROP PROCEDURE agentdb.fold_execution_stats(integer, bigint);
 DROP FUNCTION agentdb.fold_stats_if_free();
 DROP FUNCTION agentdb.fold_stats_batch(integer);
 DROP TABLE agentdb.agent_stats_deltas, agentdb.workflow_stats_deltas;
+-- the rollups' comments as 0007 wrote them
+COMMENT ON TABLE public.agent_execution_stats IS
+    'Per agent, user and UTC day a run started on: exact counts, duration sum/count/min/max, tokens, LLM calls and cost of agent_executions (+ execution_metrics), kept by triggers in the writing transaction. '
+    'Deleting raw executions (retention) does NOT change history already rolled up here; agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive.';
+COMMENT ON TABLE public.workflow_execution_stats IS
+    'Per workflow, user and UTC day a run started on: exact counts and duration sum/count/min/max of workflow_executions, kept by triggers in the writing transaction. '
+    'Tokens and cost belong to agent executions (execution_metrics) and are rolled up in agent_execution_stats. '
+    'Deleting raw executions (retention) does NOT change history already rolled up here; agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive.';
+COMMENT ON TABLE public.user_execution_stats IS
+    'Per user and UTC day a run started on: the agent_execution_stats of all the user''s agents summed (a 30-day dashboard reads 31 rows, not agents x days), kept by the same triggers. '
+    'Deleting raw executions (retention) or an agent does NOT change history already rolled up here; agentdb.refresh_execution_stats() rebuilds days from the raw rows that survive.';
