@@ -27,6 +27,7 @@ from pyglue.bench import (
     loadtest,
     memory_cleanup,
     output,
+    pgbench,
     report,
     stats_writes,
 )
@@ -65,10 +66,22 @@ def _loadtest(states: States, args: Namespace) -> None:
     urls = {"baseline": states.baseline_url, "head": states.head_url}
     urls = urls if args.state == "both" else {args.state: urls[args.state]}
     heaviest = states.dataset.heaviest_user_id
-    phases = asyncio.run(
-        loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
-    )
+    if args.driver == "pgbench":
+        found = pgbench.run(urls, args.users, args.duration, args.think, heaviest, _progress)
+        text = pgbench.markdown(found, think_s=args.think, scale=states.scale)
+        _publish(args, text, found)
+        return
+    with pgbench.pinned_client(states.head_url, _progress):  # the client off the server's core
+        phases = asyncio.run(
+            loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
+        )
     _publish(args, loadreport.markdown(phases, think_s=args.think, scale=states.scale), phases)
+
+
+def _loadtest_checked(args: Namespace, srv: Server) -> None:
+    if args.driver == "pgbench":
+        pgbench.check_binaries()  # one line naming the package, before any dataset is built
+    _on_generated_data(_loadtest)(args, srv)
 
 
 def _on_generated_data(run: Callable[[States, Namespace], None]) -> Callable[..., None]:
@@ -170,9 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     dataset(p, "small")
     p.add_argument("--runs", type=_count(1), default=DEFAULT_RUNS, help="timed runs per cell")
     p.add_argument("--warmup", type=_count(0), default=DEFAULT_WARMUP, help="untimed runs first")
-    p = add("loadtest", _on_generated_data(_loadtest), "simulated users against both states")
+    p = add("loadtest", _loadtest_checked, "simulated users against both states")
     dataset(p, "small")
-    p.add_argument("--users", type=_users, default=[100, 300, 500], help="e.g. 100,300,500")
+    p.add_argument("--users", "--clients", dest="users", type=_users, default=[100, 300, 500],
+                   help="simulated users (pgbench clients), e.g. 100,300,500")  # fmt: skip
+    p.add_argument("--driver", choices=("python", "pgbench"), default="python",
+                   help="python: the ORM's code on asyncio; pgbench: SQL scripts via PgBouncer")  # fmt: skip
     p.add_argument("--duration", type=_positive, default=60.0, help="seconds per phase")
     p.add_argument("--state", choices=("baseline", "head", "both"), default="both", help="states")
     p.add_argument("--think", type=_positive, default=loadtest.THINK_S, help="mean think time, s")
