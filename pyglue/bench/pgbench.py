@@ -205,7 +205,7 @@ def _sample_pools(bouncer: PgBouncer, stop: threading.Event, out: list[tuple[int
         pools = [
             r for r in rows if r[0] != "pgbouncer"
         ]  # (database, user, cl_active, cl_waiting, ..., sv_active, ...)
-        out.append((sum(int(str(r[4])) for r in pools), sum(int(str(r[3])) for r in pools)))
+        out.append((sum(int(str(r[6])) for r in pools), sum(int(str(r[3])) for r in pools)))
 
 
 def run_phase(
@@ -238,7 +238,7 @@ def run_phase(
         elapsed, cpu_after = time.time() - started, meter.cpu_s()
         if result.returncode not in (0, 2):  # 2: some clients aborted (counted as errors)
             raise RuntimeError(f"pgbench failed: {result.stderr.strip()[-1500:]}")
-        latencies, counts = _read_logs(work, started + hi / 1000)
+        latencies, counts = _read_logs(work)
     names = list(MIX)
     errors: dict[str, int] = defaultdict(int)
     samples_text = []
@@ -251,7 +251,7 @@ def run_phase(
                 samples_text.append(
                     f"{names[script] if script < len(names) else 'think'}: {match.group(2)[:300]}"
                 )
-    window = max(1e-9, elapsed - hi / 1000)
+    window = duration_s  # pgbench runs the ramp (up to one think time) plus duration_s
     ops = sum(counts[n] for n in range(len(names)))
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     server_cores = 1 if pin else os.cpu_count() or 1
@@ -277,8 +277,8 @@ def run_phase(
     )  # fmt: skip
 
 
-def _read_logs(work: Path, since_epoch: float) -> tuple[dict[int, list[float]], dict[int, int]]:
-    """Per script: latencies (ms) of transactions completed after `since_epoch`; all counts."""
+def _read_logs(work: Path) -> tuple[dict[int, list[float]], dict[int, int]]:
+    """Per script: latencies (ms) of every client's transactions but its first (the ramp)."""
     latencies: dict[int, list[float]] = defaultdict(list)
     counts: dict[int, int] = defaultdict(int)
     for path in work.glob("log*"):
@@ -288,7 +288,7 @@ def _read_logs(work: Path, since_epoch: float) -> tuple[dict[int, list[float]], 
                 continue
             script = int(parts[3])
             counts[script] += 1
-            if int(parts[4]) + int(parts[5]) / 1e6 >= since_epoch:
+            if parts[1] != "0":
                 latencies[script].append(int(parts[2]) / 1000)
     return latencies, counts
 
@@ -308,6 +308,7 @@ def run(
     picks = {state: prepare_picks(url, population) for state, url in urls.items()}
     raise_nofile(max(counts) * 2 + 1000)
     upstream = PostgresCluster(port=first.port or 5432, basedir=Path(tempfile.mkdtemp()))
+    upstream.basedir.chmod(0o755)  # PgBouncer runs as the server user when we are root
     bouncer = PgBouncer(upstream, pool_size=POOL_SIZE, max_client_conn=max(counts) + 100)
     meter = ServerMeter(first)
     pin = (os.cpu_count() or 1) >= 2 and meter.postmaster is not None
