@@ -187,8 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     dataset(p, "small")
     p.add_argument("--users", "--clients", dest="users", type=_users, default=[100, 300, 500],
                    help="simulated users (pgbench clients), e.g. 100,300,500")  # fmt: skip
-    p.add_argument("--driver", choices=("python", "pgbench"), default="python",
-                   help="python: the ORM's code on asyncio; pgbench: SQL scripts via PgBouncer")  # fmt: skip
+    drivers = ("python", "pgbench")  # the ORM's code on asyncio; SQL scripts through PgBouncer
+    p.add_argument("--driver", choices=drivers, default="python", help="load generator")
     p.add_argument("--duration", type=_positive, default=60.0, help="seconds per phase")
     p.add_argument("--state", choices=("baseline", "head", "both"), default="both", help="states")
     p.add_argument("--think", type=_positive, default=loadtest.THINK_S, help="mean think time, s")

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,216 +81,205 @@ class OpStats:
 
 @dataclass(frozen=True)
 class Phase:
-    """One state at one client count."""
+    """One state at one client count. CPU figures are None when the server is not local."""
 
     state: str
     clients: int
-    duration_s: float  # the measured window, after the ramp
-    tps: float  # operations per second in the window (think transactions excluded)
+    tps: float  # operations per second (think transactions and each client's ramp excluded)
     errors: int
     per_operation: list[OpStats]
-    server_conns_mean: float  # PgBouncer's sv_active, sampled
+    server_conns_mean: float  # PgBouncer's sv_active, sampled twice a second
     server_conns_max: int
     clients_waiting_max: int  # PgBouncer's cl_waiting: queued for a server connection
-    server_cpu_s: float | None  # PostgreSQL processes' utime+stime over the run (None: not local)
-    server_cpu_ms_per_op: float | None
-    server_cpu_utilization: float | None  # CPU s / (run seconds x server cores)
+    server_cpu_ms_per_op: float | None  # the PostgreSQL processes' utime+stime / operations
+    server_cpu_utilization: float | None  # PostgreSQL CPU s / (run s x the server's cores)
+    pgbouncer_cpu_utilization: float | None  # PgBouncer's, on the server's cores too
+    client_cpu_utilization: float  # pgbench's CPU s / run s: near 100% the client is the limit
     load_average: float
     error_samples: list[str] = field(default_factory=list)
 
 
+def _stat(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat after the command name: [state, ppid, ...]."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _affinity(pid: int, cores: set[int]) -> None:
-    try:
+    with contextlib.suppress(OSError):  # gone, or not ours to pin
         os.sched_setaffinity(pid, cores)
-    except (OSError, AttributeError):  # gone, or not ours to pin
-        pass
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            tree[int(stat.rsplit(")", 1)[1].split()[1])].append(int(entry.name))
-    return tree
-
-
-def _cpu_s(pid: int, *, reaped: bool) -> float:
+def _cpu_s(pid: int, *, reaped: bool = False) -> float:
     """utime+stime of `pid`; with `reaped`, plus cutime+cstime (its exited children's)."""
-    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11 : 15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
+    try:
+        fields = _stat(pid)[11 : 15 if reaped else 13]
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields) / os.sysconf("SC_CLK_TCK")
 
 
 class ServerMeter:
-    """The local PostgreSQL server's processes: pinning and CPU seconds, from /proc."""
+    """The local PostgreSQL server's processes, from /proc: pinning and CPU seconds."""
 
     def __init__(self, url: URL) -> None:
         with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
             row = conn.execute("SELECT pg_backend_pid()").fetchone()
-        backend = Path(f"/proc/{row[0] if row else 0}/stat")
-        self.postmaster = (
-            int(backend.read_text().rsplit(")", 1)[1].split()[1]) if backend.exists() else None
-        )
+        backend = Path(f"/proc/{row[0] if row else 0}")
+        self.postmaster = int(_stat(backend.name)[1]) if backend.exists() else None
 
     def processes(self) -> list[int]:
         if self.postmaster is None:
             return []
-        return [self.postmaster, *_children().get(self.postmaster, [])]
+        children = []
+        for entry in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, IndexError):
+                if entry.name.isdigit() and int(_stat(entry.name)[1]) == self.postmaster:
+                    children.append(int(entry.name))
+        return [self.postmaster, *children]
 
     def pin(self, cores: set[int]) -> None:
         for pid in self.processes():
             _affinity(pid, cores)
 
     def cpu_s(self) -> float | None:
-        total = 0.0
-        for n, pid in enumerate(self.processes()):
-            try:
-                total += _cpu_s(pid, reaped=n == 0)  # the postmaster reaps exited backends
-            except OSError:
-                continue
-        return total if self.postmaster is not None else None
+        """The postmaster reaps exited backends: its cutime+cstime hold theirs."""
+        pids = self.processes()
+        return sum(_cpu_s(pid, reaped=pid == self.postmaster) for pid in pids) if pids else None
 
 
 def raise_nofile(needed: int) -> None:
     """Let this process and its children (PgBouncer, pgbench) open `needed` descriptors."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= needed:
-        return
-    if hard < needed and os.geteuid() == 0:
-        hard = needed
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
+    if soft < needed:
+        hard = max(hard, needed) if os.geteuid() == 0 else hard
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
 
 
 def prepare_picks(url: URL, population: list[loadops.PlatformUser]) -> int:
     """public.bench_pick in the database at `url` (pick.sql): the number of rows."""
+    pairs = [(u, i, w) for u in population for i, w in enumerate(u.workflow_ids)]
     rows = [
         (n, u.id, w, u.agent_ids[i % len(u.agent_ids)], loadops.PROVIDERS[n % 6])
-        for n, (i, u, w) in enumerate(
-            ((i, u, w) for u in population for i, w in enumerate(u.workflow_ids)), start=1
-        )
+        for n, (u, i, w) in enumerate(pairs, start=1)
     ]
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
         conn.execute((SCRIPTS / "pick.sql").read_text())
-        with conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO public.bench_pick (n, user_id, workflow_id, agent_id, provider)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                rows,
-            )
+        conn.cursor().executemany(
+            "INSERT INTO public.bench_pick (n, user_id, workflow_id, agent_id, provider)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            rows,
+        )
         conn.execute((SCRIPTS / "pick_fill.sql").read_text())
     return len(rows)
 
 
 def _scripts(state: str, into: Path) -> list[str]:
     """`-f file@weight` for every operation (wrapped in the ramp) and the think script."""
-    args = []
+    args, ramp = [], "\\set started 1\n\\set ramp random(0, :think_hi)\n\\sleep :ramp ms\n"
     for name, weight in MIX.items():
-        body = (SCRIPTS / f"{state}_{name}.sql").read_text()
-        wrapped = into / f"{state}_{name}.sql"
-        ramp = "\\set started 1\n\\set ramp random(0, :think_hi)\n\\sleep :ramp ms\n"
+        body, wrapped = (SCRIPTS / f"{state}_{name}.sql").read_text(), into / f"{name}.sql"
         wrapped.write_text(f"\\if :started\n{body}\\else\n{ramp}\\endif\n")
         args += ["-f", f"{wrapped}@{weight}"]
     return [*args, "-f", f"{SCRIPTS / 'think.sql'}@{sum(MIX.values())}"]
 
 
 def _sample_pools(bouncer: PgBouncer, stop: threading.Event, out: list[tuple[int, int]]) -> None:
+    """(sv_active, cl_waiting) of the app's pools, every half second."""
     while not stop.wait(0.5):
-        try:
-            rows = bouncer.show("POOLS")
-        except psycopg.Error:
-            continue
-        pools = [
-            r for r in rows if r[0] != "pgbouncer"
-        ]  # (database, user, cl_active, cl_waiting, ..., sv_active, ...)
-        out.append((sum(int(str(r[6])) for r in pools), sum(int(str(r[3])) for r in pools)))
+        with contextlib.suppress(psycopg.Error):
+            pools = [r for r in bouncer.show("POOLS") if r[0] != "pgbouncer"]
+            out.append((sum(int(str(r[6])) for r in pools), sum(int(str(r[3])) for r in pools)))
 
 
-def run_phase(
-    state: str, url: URL, bouncer: PgBouncer, meter: ServerMeter, clients: int,
-    duration_s: float, think_s: float, picks: int, pin: bool,
-) -> Phase:  # fmt: skip
-    """pgbench with `clients` clients for the ramp plus `duration_s`, through `bouncer`."""
-    think_ms = think_s * 1000
-    lo, hi = int(think_ms * 0.5), max(1, int(think_ms * 1.5))
+def _read_logs(work: Path) -> tuple[dict[int, list[float]], float]:
+    """Per script, the latencies (ms) of every client's transactions but its first (the ramp);
+    and the seconds between the first and the last of them."""
+    latencies: dict[int, list[float]] = defaultdict(list)
+    ends: list[float] = []
+    for path in work.glob("log*"):
+        for line in path.read_text().splitlines():
+            parts = line.split()  # client_id transaction_no time script_no time_epoch time_us
+            if len(parts) >= 6 and parts[2].isdigit() and parts[1] != "0":
+                latencies[int(parts[3])].append(int(parts[2]) / 1000)
+                ends.append(int(parts[4]) + int(parts[5]) / 1e6)
+    return latencies, (max(ends) - min(ends)) if ends else 0.0
+
+
+def _errors(stderr: str) -> tuple[dict[str, int], list[str]]:
+    """Aborted clients per operation (an SQL error aborts a pgbench client), first messages."""
+    names, errors, samples = [*MIX, "think"], dict[str, int](), list[str]()
+    for match in _ABORTED.finditer(stderr):
+        name = names[min(int(match.group(1)), len(MIX))]
+        errors[name] = errors.get(name, 0) + 1
+        samples += [f"{name}: {match.group(2)[:300]}"][: 5 - len(samples)]
+    return errors, samples
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every phase shares: the pooler, the server's processes, the dice, the pinning."""
+
+    bouncer: PgBouncer
+    meter: ServerMeter
+    picks: dict[str, int]
+    think_s: float
+    pin: bool
+
+
+def run_phase(setup: Setup, state: str, url: URL, clients: int, duration_s: float) -> Phase:
+    """pgbench with `clients` clients for a ramp (up to a think time) plus `duration_s`."""
+    lo, hi = int(setup.think_s * 500), max(1, int(setup.think_s * 1500))
+    pin, bouncer_pid = setup.pin, int((setup.bouncer.basedir / "pgbouncer.pid").read_text())
     with tempfile.TemporaryDirectory(prefix="pyglue-pgbench-") as tmp:
-        work = Path(tmp)
         command = [
             *(["taskset", "-c", str(CLIENT_CORE)] if pin and shutil.which("taskset") else []),
             str(find_pgbench()), "-n", "-M", "extended", "-c", str(clients), "-j", "1",
             "-T", str(max(1, round(duration_s + hi / 1000))), "--log",
-            f"--log-prefix={work / 'log'}", "-D", f"picks={picks}", "-D", "started=0",
-            "-D", f"think_lo={lo}", "-D", f"think_hi={hi}", *_scripts(state, work),
-            bouncer.conninfo(str(url.database)),
+            f"--log-prefix={Path(tmp) / 'log'}", "-D", f"picks={setup.picks[state]}",
+            "-D", "started=0", "-D", f"think_lo={lo}", "-D", f"think_hi={hi}",
+            *_scripts(state, Path(tmp)), setup.bouncer.conninfo(str(url.database)),
         ]  # fmt: skip
         samples: list[tuple[int, int]] = []
         stop = threading.Event()
-        sampler = threading.Thread(target=_sample_pools, args=(bouncer, stop, samples))
-        cpu_before, started = meter.cpu_s(), time.time()
+        sampler = threading.Thread(target=_sample_pools, args=(setup.bouncer, stop, samples))
+        cpu, bouncer_cpu = setup.meter.cpu_s(), _cpu_s(bouncer_pid)
+        client_cpu, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.time()
         sampler.start()
         try:
             result = subprocess.run(command, capture_output=True, text=True, check=False)
         finally:
             stop.set()
             sampler.join()
-        elapsed, cpu_after = time.time() - started, meter.cpu_s()
+        elapsed, cpu_after = time.time() - started, setup.meter.cpu_s()
+        bouncer_cpu, client = (
+            _cpu_s(bouncer_pid) - bouncer_cpu,
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
         if result.returncode not in (0, 2):  # 2: some clients aborted (counted as errors)
             raise RuntimeError(f"pgbench failed: {result.stderr.strip()[-1500:]}")
-        latencies, counts = _read_logs(work)
-    names = list(MIX)
-    errors: dict[str, int] = defaultdict(int)
-    samples_text = []
-    for line in result.stderr.splitlines():
-        match = _ABORTED.search(line)
-        if match:
-            script = int(match.group(1))
-            errors[names[script] if script < len(names) else "think"] += 1
-            if len(samples_text) < 5:
-                samples_text.append(
-                    f"{names[script] if script < len(names) else 'think'}: {match.group(2)[:300]}"
-                )
-    window = duration_s  # pgbench runs the ramp (up to one think time) plus duration_s
-    ops = sum(counts[n] for n in range(len(names)))
-    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-    server_cores = 1 if pin else os.cpu_count() or 1
-    per_op = [
-        OpStats(
-            name,
-            len(latencies[i]),
-            errors[name],
-            *(percentile(latencies[i], q) if latencies[i] else None for q in (50, 95, 99)),
-        )  # fmt: skip
-        for i, name in enumerate(names)
-    ]
+        latencies, window = _read_logs(Path(tmp))
+    errors, error_samples = _errors(result.stderr)
+    ops = sum(len(latencies[i]) for i in range(len(MIX)))
+    cpu = None if cpu is None or cpu_after is None else cpu_after - cpu
+    cores = 1 if pin else os.cpu_count() or 1
+    client_s = client.ru_utime + client.ru_stime - client_cpu.ru_utime - client_cpu.ru_stime
     return Phase(
-        state=state, clients=clients, duration_s=window,
-        tps=sum(len(latencies[i]) for i in range(len(names))) / window,
-        errors=sum(errors.values()), per_operation=per_op,
+        state=state, clients=clients, tps=ops / window if window else 0.0,
+        errors=sum(errors.values()),
+        per_operation=[
+            OpStats(name, len(latencies[i]), errors.get(name, 0),
+                    *(percentile(latencies[i], q) if latencies[i] else None for q in (50, 95, 99)))
+            for i, name in enumerate(MIX)
+        ],
         server_conns_mean=sum(s[0] for s in samples) / len(samples) if samples else 0.0,
         server_conns_max=max((s[0] for s in samples), default=0),
         clients_waiting_max=max((s[1] for s in samples), default=0),
-        server_cpu_s=cpu, server_cpu_ms_per_op=cpu * 1000 / ops if cpu is not None and ops else None,
-        server_cpu_utilization=cpu / (elapsed * server_cores) if cpu is not None else None,
-        load_average=os.getloadavg()[0], error_samples=samples_text,
+        server_cpu_ms_per_op=cpu * 1000 / ops if cpu is not None and ops else None,
+        server_cpu_utilization=cpu / (elapsed * cores) if cpu is not None else None,
+        pgbouncer_cpu_utilization=bouncer_cpu / (elapsed * cores) if cpu is not None else None,
+        client_cpu_utilization=client_s / elapsed, load_average=os.getloadavg()[0],
+        error_samples=error_samples,
     )  # fmt: skip
-
-
-def _read_logs(work: Path) -> tuple[dict[int, list[float]], dict[int, int]]:
-    """Per script: latencies (ms) of every client's transactions but its first (the ramp)."""
-    latencies: dict[int, list[float]] = defaultdict(list)
-    counts: dict[int, int] = defaultdict(int)
-    for path in work.glob("log*"):
-        for line in path.read_text().splitlines():
-            parts = line.split()  # client_id transaction_no time script_no time_epoch time_us ...
-            if len(parts) < 6 or not parts[2].isdigit():
-                continue
-            script = int(parts[3])
-            counts[script] += 1
-            if parts[1] != "0":
-                latencies[script].append(int(parts[2]) / 1000)
-    return latencies, counts
 
 
 def run(
@@ -307,50 +296,45 @@ def run(
         engine.dispose()
     picks = {state: prepare_picks(url, population) for state, url in urls.items()}
     raise_nofile(max(counts) * 2 + 1000)
+    # PgBouncer's helper needs a cluster's port and a directory only: one shaped like the server
     upstream = PostgresCluster(port=first.port or 5432, basedir=Path(tempfile.mkdtemp()))
     upstream.basedir.chmod(0o755)  # PgBouncer runs as the server user when we are root
     bouncer = PgBouncer(upstream, pool_size=POOL_SIZE, max_client_conn=max(counts) + 100)
-    meter = ServerMeter(first)
-    pin = (os.cpu_count() or 1) >= 2 and meter.postmaster is not None
-    if not pin:
-        progress("  not pinning: one core, or the server is not a local process")
     phases = []
     try:
-        bouncer.start()
-        if pin:
-            meter.pin({SERVER_CORE})
-            pid = (bouncer.basedir / "pgbouncer.pid").read_text().strip()
-            _affinity(int(pid), {SERVER_CORE})
-            _affinity(0, {CLIENT_CORE})
-        for clients in counts:
-            for state, url in urls.items():
-                progress(f"  pgbench: {state} at {clients} clients for {duration_s:g} s ...")
-                phase = run_phase(
-                    state, url, bouncer, meter, clients, duration_s, think_s, picks[state], pin
-                )
-                progress(f"    {phase.tps:.0f} ops/s, {phase.errors} errors")
-                phases.append(phase)
+        with pinned_client(first, progress, bouncer.start) as pin:
+            setup = Setup(bouncer, ServerMeter(first), picks, think_s, pin)
+            for clients in counts:
+                for state, url in urls.items():
+                    progress(f"  pgbench: {state} at {clients} clients, {duration_s:g} s ...")
+                    phases.append(run_phase(setup, state, url, clients, duration_s))
+                    progress(f"    {phases[-1].tps:.0f} ops/s, {phases[-1].errors} errors")
     finally:
         bouncer.stop()
         shutil.rmtree(upstream.basedir, ignore_errors=True)
-        if pin:
-            _affinity(0, set(range(os.cpu_count() or 1)))
-            meter.pin(set(range(os.cpu_count() or 1)))
     return phases
 
 
 @contextlib.contextmanager
-def pinned_client(url: URL, progress: Progress) -> Iterator[None]:
-    """The server on core 0 and this process (the Python driver's client) on core 1, meanwhile."""
+def pinned_client(
+    url: URL, progress: Progress, start_bouncer: Callable[[], PgBouncer] | None = None
+) -> Iterator[bool]:
+    """The server (and PgBouncer) on core 0, this process and its children on core 1, meanwhile.
+
+    Yields whether it pinned: not on one core, nor when the server is not a local process.
+    """
     meter, everything = ServerMeter(url), set(range(os.cpu_count() or 1))
+    bouncer = start_bouncer() if start_bouncer else None
     pin = len(everything) >= 2 and meter.postmaster is not None
     if pin:
         meter.pin({SERVER_CORE})
+        if bouncer is not None:
+            _affinity(int((bouncer.basedir / "pgbouncer.pid").read_text()), {SERVER_CORE})
         _affinity(0, {CLIENT_CORE})
     else:
         progress("  not pinning: one core, or the server is not a local process")
     try:
-        yield
+        yield pin
     finally:
         if pin:
             _affinity(0, everything)
@@ -381,33 +365,37 @@ def _op(stats: OpStats) -> str:
     return cells + (f" ({stats.errors} err)" if stats.errors else "")
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
 def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
     header = ["clients", "state", "ops/s", "errors", "server conns mean/max", "clients waiting max",
-              "PG CPU ms/op", "PG CPU util", "load avg", *(f"{n} p50/p95/p99 ms" for n in MIX),
-              "verdict"]  # fmt: skip
+              "PG CPU ms/op", "PG CPU", "PgBouncer CPU", "pgbench CPU", "load avg",
+              *(f"{n} p50/p95/p99 ms" for n in MIX), "verdict"]  # fmt: skip
     rows = [
         [p.clients, p.state, f"{p.tps:.1f}", p.errors,
          f"{p.server_conns_mean:.1f} / {p.server_conns_max}", p.clients_waiting_max,
-         _ms(p.server_cpu_ms_per_op),
-         "—" if p.server_cpu_utilization is None else f"{p.server_cpu_utilization:.0%}",
+         _ms(p.server_cpu_ms_per_op), _pct(p.server_cpu_utilization),
+         _pct(p.pgbouncer_cpu_utilization), _pct(p.client_cpu_utilization),
          f"{p.load_average:.1f}", *(_op(o) for o in p.per_operation), verdict(p)]
         for p in phases
     ]  # fmt: skip
     lines = [
-        f"## agentdb load test (pgbench via PgBouncer): scale {scale}, think time {think_s:g} s"
-        f" (±50%), PgBouncer transaction pool of {POOL_SIZE} server connections",
+        f"## agentdb load test, pgbench through PgBouncer: scale {scale}, think time {think_s:g} s"
+        f" (±50%), transaction pool of {POOL_SIZE} server connections",
         "",
         "Goals at head: zero errors at every client count; every operation's p95 ≤ 10 ms at 500"
-        " clients and ≤ 50 ms at 5,000. PG CPU: utime+stime of the PostgreSQL processes over the"
-        " run; util = CPU s / (run s × the server's cores: 1 when pinned). Load avg: 1 minute, at"
-        " the end of the phase.",
+        " clients and ≤ 50 ms at 5,000. CPU columns: share of one core over the run (PostgreSQL"
+        " and PgBouncer pinned to core 0, pgbench to core 1); PG CPU ms/op: utime+stime of the"
+        " PostgreSQL processes per operation. Load avg: 1 minute, at the end of the phase.",
         "",
         output.table(header, rows),
     ]
     at_500 = {p.state: p.server_cpu_utilization for p in phases if p.clients == 500}
     if at_500.get("baseline") is not None and at_500.get("head") is not None:
-        lines += ["", f"Server CPU utilization at 500 clients: baseline {at_500['baseline']:.0%}"
-                  f" → head {at_500['head']:.0%} (the plan: DB load 80% → 15%)."]  # fmt: skip
+        lines += ["", f"Server CPU utilization at 500 clients: baseline {_pct(at_500['baseline'])}"
+                  f" → head {_pct(at_500['head'])} (the plan: DB load 80% → 15%)."]  # fmt: skip
     samples = [s for p in phases for s in p.error_samples]
     if samples:
         lines += ["", "First errors:", *(f"- {s}" for s in samples[:10])]
