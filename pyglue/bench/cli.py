@@ -78,12 +78,6 @@ def _loadtest(states: States, args: Namespace) -> None:
     _publish(args, loadreport.markdown(phases, think_s=args.think, scale=states.scale), phases)
 
 
-def _loadtest_checked(args: Namespace, srv: Server) -> None:
-    if args.driver == "pgbench":
-        pgbench.check_binaries()  # one line naming the package, before any dataset is built
-    _on_generated_data(_loadtest)(args, srv)
-
-
 def _on_generated_data(run: Callable[[States, Namespace], None]) -> Callable[..., None]:
     def handler(args: Namespace, srv: Server) -> None:
         run(harness.prepare(srv, args.scale, seed=args.seed, progress=_progress), args)
@@ -183,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset(p, "small")
     p.add_argument("--runs", type=_count(1), default=DEFAULT_RUNS, help="timed runs per cell")
     p.add_argument("--warmup", type=_count(0), default=DEFAULT_WARMUP, help="untimed runs first")
-    p = add("loadtest", _loadtest_checked, "simulated users against both states")
+    p = add("loadtest", _on_generated_data(_loadtest), "simulated users against both states")
     dataset(p, "small")
     p.add_argument("--users", "--clients", dest="users", type=_users, default=[100, 300, 500],
                    help="simulated users (pgbench clients), e.g. 100,300,500")  # fmt: skip
@@ -231,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"DATABASE_URL ({url.split('@')[-1]})" if url else "a throwaway PostgreSQL cluster"
         print(f"# agentdb demo on {where}\n", flush=True)
     try:
+        if getattr(args, "driver", None) == "pgbench":
+            pgbench.check_binaries()  # one line naming the package, before any server starts
         with harness.server(args.database_url) as srv:
             args.handler(args, srv)
     except PyglueError as exc:

@@ -7,13 +7,14 @@ phases without a single failed operation.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import pytest
 
-from pyglue import cli
-from pyglue.bench import report
+from pyglue import cli, testing
+from pyglue.bench import pgbench, report
 from pyglue.bench.run import Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal
 from pyglue.bench.timing import percentile, summarize
@@ -82,6 +83,56 @@ def test_loadtest_runs_without_errors(pg_cluster: PostgresCluster, tmp_path: Pat
         assert phase["operations"] > 0
         assert 0.0 < phase["pool_utilization"] < 1.0
     assert "| users | state | ops/s |" in (tmp_path / "loadtest.md").read_text()
+
+
+@pytest.mark.slow
+def test_loadtest_pgbench_runs_every_script_of_both_states(
+    pg_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    status = cli.main(
+        ["bench", "loadtest", "--driver", "pgbench", "--scale", "small", "--clients", "4",
+         "--duration", "3", "--think", "0.05", "--database-url", pg_cluster.url("postgres"),
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    phases = json.loads((tmp_path / "loadtest.json").read_text())
+    assert [(p["state"], p["clients"]) for p in phases] == [("baseline", 4), ("head", 4)]
+    for phase in phases:
+        assert phase["errors"] == 0, phase["error_samples"]
+        # every operation's script ran, without an error, at both states
+        ran = {op["name"]: (op["transactions"] > 0, op["errors"]) for op in phase["per_operation"]}
+        assert ran == {name: (True, 0) for name in pgbench.MIX}, phase["state"]
+        assert 1 <= phase["server_conns_max"] <= pgbench.POOL_SIZE
+    text = (tmp_path / "loadtest.md").read_text()
+    assert "| clients | state | ops/s | errors | server conns mean/max |" in text
+    with pg_cluster.connect() as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'")
+        assert left.fetchall() == []
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("pgbench", "pgbench not found: install it (apt-get install postgresql-15)"),
+        ("pgbouncer", "pgbouncer not found: install it (apt-get install pgbouncer)"),
+    ],
+)
+def test_loadtest_pgbench_names_the_package_of_a_missing_binary(
+    missing: str,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing on PATH
+    if missing == "pgbench":
+        monkeypatch.setattr(pgbench, "find_bindir", lambda: tmp_path)  # a bindir without it
+    else:
+        nowhere = functools.partial(testing.find_pgbouncer, fallback=tmp_path / "pgbouncer")
+        monkeypatch.setattr(pgbench, "find_pgbouncer", nowhere)
+    status = cli.main(["bench", "loadtest", "--driver", "pgbench", "--database-url", "x"])
+    assert status == 2
+    assert capsys.readouterr().err == f"pyglue: {message}\n"
 
 
 @pytest.mark.slow
@@ -171,6 +222,11 @@ def test_verdict_says_pass_or_miss_plainly() -> None:
         (["loadtest", "--users", "0"], "--users: each count from 1 to 5000"),
         (["loadtest", "--users", "a,b"], "--users takes counts like 100,300,500"),
         (["loadtest", "--duration", "-1"], "--duration: must be > 0"),
+        (["loadtest", "--driver", "pgbench", "--clients", "0"], "each count from 1 to 5000"),
+        (["loadtest", "--driver", "pgbench", "--clients", "1.5"], "takes counts like 100,300"),
+        (["loadtest", "--driver", "pgbench", "--clients", "-5"], "each count from 1 to 5000"),
+        (["loadtest", "--driver", "pgbench", "--duration", "0"], "--duration: must be > 0"),
+        (["loadtest", "--driver", "nope"], "argument --driver: invalid choice: 'nope'"),
         (["bench", "loadtest", "--think", "0"], "--think: must be > 0"),
         (["bench", "nope"], "invalid choice: 'nope'"),
         (["bench", "stats-writes", "--seconds", "x"], "--seconds: must be an integer >= 1"),
