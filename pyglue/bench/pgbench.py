@@ -27,12 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
-from pyglue.bench import loadops, output
+from pyglue.bench import output
 from pyglue.bench.harness import Progress
 from pyglue.bench.timing import percentile
 from pyglue.dburl import libpq_dsn
@@ -51,22 +48,17 @@ _ABORTED = re.compile(r"client \d+ aborted in command \d+ \(\w+\) of script (\d+
 
 def find_pgbench() -> Path:
     """pgbench beside the server binaries, else on PATH; one line naming the package if absent."""
-    try:
-        found: Path | None = find_bindir() / "pgbench"
-    except PostgresNotFound:
-        found = None
-    if found is None or not found.is_file():
-        on_path = shutil.which("pgbench")
-        if on_path is None:
-            raise PostgresNotFound(PGBENCH_HINT)
-        found = Path(on_path)
-    return found
+    with contextlib.suppress(PostgresNotFound):
+        if (find_bindir() / "pgbench").is_file():
+            return find_bindir() / "pgbench"
+    if (on_path := shutil.which("pgbench")) is None:
+        raise PostgresNotFound(PGBENCH_HINT)
+    return Path(on_path)
 
 
 def check_binaries() -> None:
     """Both binaries the driver needs, before any dataset is built."""
-    find_pgbench()
-    find_pgbouncer()
+    find_pgbench(), find_pgbouncer()
 
 
 @dataclass(frozen=True)
@@ -155,22 +147,15 @@ def raise_nofile(needed: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard), hard))
 
 
-def prepare_picks(url: URL, population: list[loadops.PlatformUser]) -> int:
-    """public.bench_pick in the database at `url` (pick.sql): the number of rows."""
-    pairs = [(u, i, w) for u in population for i, w in enumerate(u.workflow_ids)]
-    rows = [
-        (n, u.id, w, u.agent_ids[i % len(u.agent_ids)], loadops.PROVIDERS[n % 6])
-        for n, (u, i, w) in enumerate(pairs, start=1)
-    ]
+def prepare_picks(url: URL, heaviest: Any) -> int:
+    """public.bench_pick in the database at `url` (pgbench/pick.sql): the number of rows."""
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        conn.execute("SELECT set_config('bench.heaviest', %s, false)", [str(heaviest)])
         conn.execute((SCRIPTS / "pick.sql").read_text())
-        conn.cursor().executemany(
-            "INSERT INTO public.bench_pick (n, user_id, workflow_id, agent_id, provider)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            rows,
-        )
-        conn.execute((SCRIPTS / "pick_fill.sql").read_text())
-    return len(rows)
+        row = conn.execute("SELECT count(*) FROM public.bench_pick").fetchone()
+    if not row or not row[0]:
+        raise ValueError("no user owns both a workflow with an agent block and an agent")
+    return int(row[0])
 
 
 def _scripts(state: str, into: Path) -> list[str]:
@@ -288,13 +273,7 @@ def run(
 ) -> list[Phase]:  # fmt: skip
     """Every client count against every state in `urls`, one after the other."""
     first = next(iter(urls.values()))
-    engine = create_engine(first.set(drivername="postgresql+psycopg"), poolclass=NullPool)
-    try:
-        with Session(engine) as session:
-            population = loadops.population(session, 200, heaviest)
-    finally:
-        engine.dispose()
-    picks = {state: prepare_picks(url, population) for state, url in urls.items()}
+    picks = {state: prepare_picks(url, heaviest) for state, url in urls.items()}
     raise_nofile(max(counts) * 2 + 1000)
     # PgBouncer's helper needs a cluster's port and a directory only: one shaped like the server
     upstream = PostgresCluster(port=first.port or 5432, basedir=Path(tempfile.mkdtemp()))
