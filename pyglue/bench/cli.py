@@ -68,9 +68,9 @@ def _loadtest(states: States, args: Namespace) -> None:
     heaviest = states.dataset.heaviest_user_id
     if args.driver == "pgbench":
         found = pgbench.run(urls, args.users, args.duration, args.think, heaviest, _progress)
-        text = pgbench.markdown(found, think_s=args.think, scale=states.scale)
-        _publish(args, text, found)
-        return
+        return _publish(
+            args, pgbench.markdown(found, think_s=args.think, scale=states.scale), found
+        )
     with pgbench.pinned_client(states.head_url, _progress):  # the client off the server's core
         phases = asyncio.run(
             loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)

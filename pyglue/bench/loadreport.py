@@ -7,30 +7,25 @@ from pyglue.bench.loadtest import Phase
 
 GOAL_P95_MS = 25.0
 GOAL_UTILIZATION = 0.15
-LOOP_LAG_LIMIT_MS = 5.0  # the client's event loop this late: its users wait on the client
-CLIENT_CPU_SHARE = 0.5  # client CPU per operation at half the operations' median latency
+LOOP_LAG_LIMIT_MS, CLIENT_CPU_SHARE = 5.0, 0.5  # the client saturated beyond these
 
 
-def client_saturated(phase: Phase) -> str | None:
-    """Why the client, not the database, set this phase's latencies (None: it did not)."""
-    medians = [op.timing.median_ms for op in phase.per_operation if op.timing]
-    why = [f"loop lag p95 {phase.loop_lag_p95_ms:.1f} ms"] if (
-        phase.loop_lag_p95_ms > LOOP_LAG_LIMIT_MS) else []  # fmt: skip
-    if medians and phase.client_cpu_ms_per_op >= CLIENT_CPU_SHARE * sum(medians) / len(medians):
-        why.append(f"client CPU {phase.client_cpu_ms_per_op:.1f} ms/op")
-    return ", ".join(why) or None
+def client_saturated(p: Phase) -> str:
+    """Why the client, not the database, set this phase's latencies ("": it did not)."""
+    medians = [op.timing.median_ms for op in p.per_operation if op.timing]
+    lag = p.loop_lag_p95_ms > LOOP_LAG_LIMIT_MS  # its event loop late: its users wait on it
+    cpu = medians and p.client_cpu_ms_per_op >= CLIENT_CPU_SHARE * sum(medians) / len(medians)
+    return ", ".join([f"loop lag p95 {p.loop_lag_p95_ms:.1f} ms"] * lag
+                     + [f"client CPU {p.client_cpu_ms_per_op:.1f} ms/op"] * bool(cpu))  # fmt: skip
 
 
 def phase_verdict(phase: Phase) -> str:
-    """PASS/MISS for head phases (zero errors, every p95 ≤ 25 ms, utilization ≤ 15%).
-
-    A phase whose client saturated is not judged on latency: its figures are the client's.
-    """
+    """PASS/MISS for head phases (zero errors, every p95 ≤ 25 ms, utilization ≤ 15%); a phase
+    whose client saturated is not judged on latency: its figures are the client's."""
     if phase.state != "head":
         return "— (contrast)"
-    saturated = client_saturated(phase)
-    if saturated and not phase.errors:
-        return f"CLIENT-BOUND ({saturated}): not a database figure"
+    if client_saturated(phase) and not phase.errors:
+        return f"CLIENT-BOUND ({client_saturated(phase)}): not a database figure"
     why = [f"{phase.errors} errors"] if phase.errors else []
     slow = [
         op.name for op in phase.per_operation if not op.timing or op.timing.p95_ms > GOAL_P95_MS
@@ -59,7 +54,7 @@ def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
     rows = [
         [p.users, p.state, f"{p.throughput:.1f}", p.errors, f"{p.pool_utilization:.1%}",
          output.ms(p.loop_lag_p95_ms), f"{p.client_cpu_ms_per_op:.1f}",
-         f"YES: {client_saturated(p)}" if client_saturated(p) else "no", f"{p.load_average:.1f}",
+         client_saturated(p) or "no", f"{p.load_average:.1f}",
          *(_operation(p, name) for name in loadops.MIX), phase_verdict(p)]
         for p in phases
     ]  # fmt: skip

@@ -1,12 +1,9 @@
-"""`pyglue bench loadtest --driver pgbench`: the platform's mix from a C client, through PgBouncer.
+"""`pyglue bench loadtest --driver pgbench`: the platform's mix from a C client, via PgBouncer.
 
-One pgbench script per operation and state (pyglue/bench/pgbench/<state>_<op>.sql), weighted
-by the mix, plus a think script weighted like all operations together (a user thinks once per
-operation on average, so think time never counts as latency). Every client first sleeps a
-random ramp of up to one think time and sets its `started` variable; transactions completing
-in that ramp are not counted. Clients reach PostgreSQL through a real PgBouncer in transaction
-mode with POOL_SIZE server connections. The server (postmaster, its children, PgBouncer) is
-pinned to core 0, pgbench and this process to core 1, when the machine has two cores or more.
+One script per operation and state (pgbench/<state>_<op>.sql), weighted by the mix, and a think
+script weighted like all of them (one think per operation on average, never counted as latency).
+Each client's first transaction is a random ramp of up to one think time, not counted. The server
+and PgBouncer (transaction mode, POOL_SIZE server connections) run on core 0, pgbench on core 1.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +54,7 @@ def find_pgbench() -> Path:
 
 
 def check_binaries() -> None:
-    """Both binaries the driver needs, before any dataset is built."""
-    find_pgbench(), find_pgbouncer()
+    find_pgbench(), find_pgbouncer()  # before any server starts or dataset is built
 
 
 @dataclass(frozen=True)
@@ -66,9 +62,7 @@ class OpStats:
     name: str
     transactions: int
     errors: int
-    p50_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
+    p50_p95_p99_ms: tuple[float, ...] | None
 
 
 @dataclass(frozen=True)
@@ -92,46 +86,35 @@ class Phase:
 
 
 def _stat(pid: int | str) -> list[str]:
-    """/proc/<pid>/stat after the command name: [state, ppid, ...]."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """/proc/<pid>/stat after the command name: [state, ppid, ...]; [] once it is gone."""
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return []
 
 
-def _affinity(pid: int, cores: set[int]) -> None:
-    with contextlib.suppress(OSError):  # gone, or not ours to pin
-        os.sched_setaffinity(pid, cores)
+def _affinity(pids: list[int], cores: set[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(OSError):  # gone, or not ours to pin
+            os.sched_setaffinity(pid, cores)
 
 
 def _cpu_s(pid: int, *, reaped: bool = False) -> float:
     """utime+stime of `pid`; with `reaped`, plus cutime+cstime (its exited children's)."""
-    try:
-        fields = _stat(pid)[11 : 15 if reaped else 13]
-    except OSError:
-        return 0.0
-    return sum(int(f) for f in fields) / os.sysconf("SC_CLK_TCK")
+    return sum(map(int, _stat(pid)[11 : 15 if reaped else 13])) / os.sysconf("SC_CLK_TCK")
 
 
 class ServerMeter:
     """The local PostgreSQL server's processes, from /proc: pinning and CPU seconds."""
 
     def __init__(self, url: URL) -> None:
-        with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
-            row = conn.execute("SELECT pg_backend_pid()").fetchone()
-        backend = Path(f"/proc/{row[0] if row else 0}")
-        self.postmaster = int(_stat(backend.name)[1]) if backend.exists() else None
+        with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:  # its backend's parent
+            backend = _stat(conn.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
+        self.postmaster = int(backend[1]) if backend else None
 
     def processes(self) -> list[int]:
-        if self.postmaster is None:
-            return []
-        children = []
-        for entry in Path("/proc").iterdir():
-            with contextlib.suppress(OSError, IndexError):
-                if entry.name.isdigit() and int(_stat(entry.name)[1]) == self.postmaster:
-                    children.append(int(entry.name))
-        return [self.postmaster, *children]
-
-    def pin(self, cores: set[int]) -> None:
-        for pid in self.processes():
-            _affinity(pid, cores)
+        pids = [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()]
+        children = [pid for pid in pids if _stat(pid)[1:2] == [str(self.postmaster)]]
+        return [self.postmaster, *children] if self.postmaster else []
 
     def cpu_s(self) -> float | None:
         """The postmaster reaps exited backends: its cutime+cstime hold theirs."""
@@ -190,70 +173,62 @@ def _read_logs(work: Path) -> tuple[dict[int, list[float]], float]:
     return latencies, (max(ends) - min(ends)) if ends else 0.0
 
 
-def _errors(stderr: str) -> tuple[dict[str, int], list[str]]:
+def _pid(bouncer: PgBouncer) -> int:
+    return int((bouncer.basedir / "pgbouncer.pid").read_text())
+
+
+def _clocks(meter: ServerMeter, bouncer_pid: int) -> tuple[float | None, float, float, float]:
+    """CPU s of PostgreSQL, of PgBouncer, of our children (pgbench, once waited for); wall s."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return meter.cpu_s(), _cpu_s(bouncer_pid), usage.ru_utime + usage.ru_stime, time.time()
+
+
+def _errors(stderr: str) -> tuple[Counter[str], list[str]]:
     """Aborted clients per operation (an SQL error aborts a pgbench client), first messages."""
-    names, errors, samples = [*MIX, "think"], dict[str, int](), list[str]()
-    for match in _ABORTED.finditer(stderr):
-        name = names[min(int(match.group(1)), len(MIX))]
-        errors[name] = errors.get(name, 0) + 1
-        samples += [f"{name}: {match.group(2)[:300]}"][: 5 - len(samples)]
-    return errors, samples
+    names, found = [*MIX, "think"], _ABORTED.findall(stderr)
+    aborted = [(names[min(int(script), len(MIX))], message) for script, message in found]
+    return Counter(name for name, _ in aborted), [f"{n}: {m[:300]}" for n, m in aborted[:5]]
 
 
-@dataclass(frozen=True)
-class Setup:
-    """What every phase shares: the pooler, the server's processes, the dice, the pinning."""
-
-    bouncer: PgBouncer
-    meter: ServerMeter
-    picks: dict[str, int]
-    think_s: float
-    pin: bool
-
-
-def run_phase(setup: Setup, state: str, url: URL, clients: int, duration_s: float) -> Phase:
+def run_phase(
+    bouncer: PgBouncer, meter: ServerMeter, pin: bool, think_s: float, picks: int,
+    state: str, url: URL, clients: int, duration_s: float,
+) -> Phase:  # fmt: skip
     """pgbench with `clients` clients for a ramp (up to a think time) plus `duration_s`."""
-    lo, hi = int(setup.think_s * 500), max(1, int(setup.think_s * 1500))
-    pin, bouncer_pid = setup.pin, int((setup.bouncer.basedir / "pgbouncer.pid").read_text())
+    lo, hi, bouncer_pid = int(think_s * 500), max(1, int(think_s * 1500)), _pid(bouncer)
     with tempfile.TemporaryDirectory(prefix="pyglue-pgbench-") as tmp:
         command = [
             *(["taskset", "-c", str(CLIENT_CORE)] if pin and shutil.which("taskset") else []),
             str(find_pgbench()), "-n", "-M", "extended", "-c", str(clients), "-j", "1",
             "-T", str(max(1, round(duration_s + hi / 1000))), "--log",
-            f"--log-prefix={Path(tmp) / 'log'}", "-D", f"picks={setup.picks[state]}",
+            f"--log-prefix={Path(tmp) / 'log'}", "-D", f"picks={picks}",
             "-D", "started=0", "-D", f"think_lo={lo}", "-D", f"think_hi={hi}",
-            *_scripts(state, Path(tmp)), setup.bouncer.conninfo(str(url.database)),
+            *_scripts(state, Path(tmp)), bouncer.conninfo(str(url.database)),
         ]  # fmt: skip
-        samples: list[tuple[int, int]] = []
-        stop = threading.Event()
-        sampler = threading.Thread(target=_sample_pools, args=(setup.bouncer, stop, samples))
-        cpu, bouncer_cpu = setup.meter.cpu_s(), _cpu_s(bouncer_pid)
-        client_cpu, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.time()
+        samples, stop = list[tuple[int, int]](), threading.Event()
+        sampler = threading.Thread(target=_sample_pools, args=(bouncer, stop, samples))
+        before = _clocks(meter, bouncer_pid)
         sampler.start()
         try:
             result = subprocess.run(command, capture_output=True, text=True, check=False)
         finally:
             stop.set()
             sampler.join()
-        elapsed, cpu_after = time.time() - started, setup.meter.cpu_s()
-        bouncer_cpu, client = (
-            _cpu_s(bouncer_pid) - bouncer_cpu,
-            resource.getrusage(resource.RUSAGE_CHILDREN),
-        )
+        after = _clocks(meter, bouncer_pid)
         if result.returncode not in (0, 2):  # 2: some clients aborted (counted as errors)
             raise RuntimeError(f"pgbench failed: {result.stderr.strip()[-1500:]}")
         latencies, window = _read_logs(Path(tmp))
     errors, error_samples = _errors(result.stderr)
     ops = sum(len(latencies[i]) for i in range(len(MIX)))
-    cpu = None if cpu is None or cpu_after is None else cpu_after - cpu
+    cpu = None if before[0] is None or after[0] is None else after[0] - before[0]
+    bouncer_cpu, client_s, elapsed = (a - b for a, b in zip(after[1:], before[1:], strict=True))
     cores = 1 if pin else os.cpu_count() or 1
-    client_s = client.ru_utime + client.ru_stime - client_cpu.ru_utime - client_cpu.ru_stime
     return Phase(
         state=state, clients=clients, tps=ops / window if window else 0.0,
         errors=sum(errors.values()),
         per_operation=[
-            OpStats(name, len(latencies[i]), errors.get(name, 0),
-                    *(percentile(latencies[i], q) if latencies[i] else None for q in (50, 95, 99)))
+            OpStats(name, len(latencies[i]), errors[name], tuple(
+                percentile(latencies[i], q) for q in (50, 95, 99)) if latencies[i] else None)
             for i, name in enumerate(MIX)
         ],
         server_conns_mean=sum(s[0] for s in samples) / len(samples) if samples else 0.0,
@@ -275,18 +250,18 @@ def run(
     first = next(iter(urls.values()))
     picks = {state: prepare_picks(url, heaviest) for state, url in urls.items()}
     raise_nofile(max(counts) * 2 + 1000)
-    # PgBouncer's helper needs a cluster's port and a directory only: one shaped like the server
     upstream = PostgresCluster(port=first.port or 5432, basedir=Path(tempfile.mkdtemp()))
     upstream.basedir.chmod(0o755)  # PgBouncer runs as the server user when we are root
     bouncer = PgBouncer(upstream, pool_size=POOL_SIZE, max_client_conn=max(counts) + 100)
     phases = []
     try:
         with pinned_client(first, progress, bouncer.start) as pin:
-            setup = Setup(bouncer, ServerMeter(first), picks, think_s, pin)
+            meter = ServerMeter(first)
             for clients in counts:
                 for state, url in urls.items():
                     progress(f"  pgbench: {state} at {clients} clients, {duration_s:g} s ...")
-                    phases.append(run_phase(setup, state, url, clients, duration_s))
+                    args = (state, url, clients, duration_s)
+                    phases.append(run_phase(bouncer, meter, pin, think_s, picks[state], *args))
                     progress(f"    {phases[-1].tps:.0f} ops/s, {phases[-1].errors} errors")
     finally:
         bouncer.stop()
@@ -298,54 +273,37 @@ def run(
 def pinned_client(
     url: URL, progress: Progress, start_bouncer: Callable[[], PgBouncer] | None = None
 ) -> Iterator[bool]:
-    """The server (and PgBouncer) on core 0, this process and its children on core 1, meanwhile.
-
-    Yields whether it pinned: not on one core, nor when the server is not a local process.
-    """
+    """The server (and PgBouncer) on core 0, this process and its children on core 1, meanwhile;
+    whether it pinned (not on one core, nor when the server is not a local process)."""
     meter, everything = ServerMeter(url), set(range(os.cpu_count() or 1))
-    bouncer = start_bouncer() if start_bouncer else None
+    bouncer = [_pid(start_bouncer())] if start_bouncer else []
     pin = len(everything) >= 2 and meter.postmaster is not None
     if pin:
-        meter.pin({SERVER_CORE})
-        if bouncer is not None:
-            _affinity(int((bouncer.basedir / "pgbouncer.pid").read_text()), {SERVER_CORE})
-        _affinity(0, {CLIENT_CORE})
+        _affinity(meter.processes() + bouncer, {SERVER_CORE})
+        _affinity([0], {CLIENT_CORE})
     else:
         progress("  not pinning: one core, or the server is not a local process")
     try:
         yield pin
     finally:
-        if pin:
-            _affinity(0, everything)
-            meter.pin(everything)
+        _affinity([0, *meter.processes()] if pin else [], everything)
 
 
 GOALS_P95_MS = {500: 10.0, 5000: 50.0}
 
 
-def verdict(phase: Phase) -> str:
+def verdict(p: Phase) -> str:
     """At head: zero errors at every count; each op's p95 ≤ 10 ms at 500, ≤ 50 ms at 5,000."""
-    if phase.state != "head":
+    if p.state != "head":
         return "— (contrast)"
-    why = [f"{phase.errors} errors"] if phase.errors else []
-    goal = GOALS_P95_MS.get(phase.clients)
-    if goal is not None:
-        slow = [o.name for o in phase.per_operation if o.p95_ms is None or o.p95_ms > goal]
-        why += [f"p95 > {goal:g} ms: " + ", ".join(slow)] if slow else []
-    return "PASS" if not why else "MISS (" + "; ".join(why) + ")"
+    goal = GOALS_P95_MS.get(p.clients, float("inf"))
+    slow = ", ".join(o.name for o in p.per_operation if (o.p50_p95_p99_ms or (0, 1e9))[1] > goal)
+    why = [f"{p.errors} errors"] * bool(p.errors) + [f"p95 > {goal:g} ms: {slow}"] * bool(slow)
+    return "MISS (" + "; ".join(why) + ")" if why else "PASS"
 
 
-def _ms(value: float | None) -> str:
-    return "—" if value is None else output.ms(value)
-
-
-def _op(stats: OpStats) -> str:
-    cells = " / ".join(_ms(v) for v in (stats.p50_ms, stats.p95_ms, stats.p99_ms))
-    return cells + (f" ({stats.errors} err)" if stats.errors else "")
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+def _cell(value: float | None, percent: bool = False) -> str:
+    return "—" if value is None else f"{value:.0%}" if percent else output.ms(value)
 
 
 def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
@@ -355,27 +313,22 @@ def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
     rows = [
         [p.clients, p.state, f"{p.tps:.1f}", p.errors,
          f"{p.server_conns_mean:.1f} / {p.server_conns_max}", p.clients_waiting_max,
-         _ms(p.server_cpu_ms_per_op), _pct(p.server_cpu_utilization),
-         _pct(p.pgbouncer_cpu_utilization), _pct(p.client_cpu_utilization),
-         f"{p.load_average:.1f}", *(_op(o) for o in p.per_operation), verdict(p)]
+         _cell(p.server_cpu_ms_per_op), *(_cell(u, True) for u in (p.server_cpu_utilization,
+         p.pgbouncer_cpu_utilization, p.client_cpu_utilization)), f"{p.load_average:.1f}",
+         *(" / ".join(map(_cell, o.p50_p95_p99_ms or [None])) + (f" ({o.errors} err)" if o.errors
+           else "") for o in p.per_operation), verdict(p)]
         for p in phases
     ]  # fmt: skip
-    lines = [
+    cpu = {p.state: _cell(p.server_cpu_utilization, True) for p in phases if p.clients == 500}
+    return "\n".join([
         f"## agentdb load test, pgbench through PgBouncer: scale {scale}, think time {think_s:g} s"
-        f" (±50%), transaction pool of {POOL_SIZE} server connections",
-        "",
+        f" (±50%), transaction pool of {POOL_SIZE} server connections", "",
         "Goals at head: zero errors at every client count; every operation's p95 ≤ 10 ms at 500"
-        " clients and ≤ 50 ms at 5,000. CPU columns: share of one core over the run (PostgreSQL"
-        " and PgBouncer pinned to core 0, pgbench to core 1); PG CPU ms/op: utime+stime of the"
-        " PostgreSQL processes per operation. Load avg: 1 minute, at the end of the phase.",
-        "",
-        output.table(header, rows),
-    ]
-    at_500 = {p.state: p.server_cpu_utilization for p in phases if p.clients == 500}
-    if at_500.get("baseline") is not None and at_500.get("head") is not None:
-        lines += ["", f"Server CPU utilization at 500 clients: baseline {_pct(at_500['baseline'])}"
-                  f" → head {_pct(at_500['head'])} (the plan: DB load 80% → 15%)."]  # fmt: skip
-    samples = [s for p in phases for s in p.error_samples]
-    if samples:
-        lines += ["", "First errors:", *(f"- {s}" for s in samples[:10])]
-    return "\n".join(lines) + "\n"
+        " clients and ≤ 50 ms at 5,000. CPU: share of one core over the run (PostgreSQL and"
+        " PgBouncer pinned to core 0, pgbench to core 1). Load avg: 1 minute, at the phase's end.",
+        "", output.table(header, rows),
+        *(["", f"Server CPU utilization at 500 clients: baseline {cpu['baseline']} → head"
+           f" {cpu['head']} (the plan: DB load 80% → 15%)."] if len(cpu) == 2 else []),
+        *(["", "First errors:", *(f"- {s}" for p in phases for s in p.error_samples)][:12]
+          if any(p.error_samples for p in phases) else []),
+    ]) + "\n"  # fmt: skip
