@@ -30,8 +30,14 @@ from pyglue.bench import output
 from pyglue.bench.harness import Progress
 from pyglue.bench.timing import percentile
 from pyglue.dburl import libpq_dsn
-from pyglue.errors import PostgresNotFound
-from pyglue.testing import PgBouncer, PostgresCluster, find_bindir, find_pgbouncer
+from pyglue.errors import PostgresNotFound, PyglueError
+from pyglue.testing import (
+    SUPERUSER,
+    PgBouncer,
+    PostgresCluster,
+    find_bindir,
+    find_pgbouncer,
+)
 
 SCRIPTS = Path(__file__).with_name("pgbench")
 POOL_SIZE = 20
@@ -248,6 +254,8 @@ def run(
 ) -> list[Phase]:  # fmt: skip
     """Every client count against every state in `urls`, one after the other."""
     first = next(iter(urls.values()))
+    if first.host not in (None, "127.0.0.1", "localhost") or first.username != SUPERUSER:
+        raise PyglueError("--driver pgbench: PgBouncer reaches the server as postgres@127.0.0.1")
     picks = {state: prepare_picks(url, heaviest) for state, url in urls.items()}
     raise_nofile(max(counts) * 2 + 1000)
     upstream = PostgresCluster(port=first.port or 5432, basedir=Path(tempfile.mkdtemp()))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pyglue import cli, testing
-from pyglue.bench import pgbench, report
+from pyglue.bench import loadreport, loadtest, pgbench, report
 from pyglue.bench.run import Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal
 from pyglue.bench.timing import percentile, summarize
@@ -244,3 +244,37 @@ def test_bad_arguments_exit_2_naming_the_option(
         cli.main(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def _pgbench_phase(state: str, clients: int, errors: int, *p95: float) -> pgbench.Phase:
+    ops = [pgbench.OpStats(f"op{i}", 10, 0, (1.0, v, v)) for i, v in enumerate(p95)]
+    return pgbench.Phase(state, clients, 10.0, errors, ops, 5.0, 20, 0, 1.0, 0.5, 0.1, 0.1, 1.0)
+
+
+def test_pgbench_verdict_judges_head_by_the_goal_of_its_client_count() -> None:
+    assert pgbench.verdict(_pgbench_phase("head", 500, 0, 9.0, 10.0)) == "PASS"
+    assert pgbench.verdict(_pgbench_phase("head", 500, 0, 9.0, 10.5)) == "MISS (p95 > 10 ms: op1)"
+    assert pgbench.verdict(_pgbench_phase("head", 5000, 0, 49.0)) == "PASS"
+    assert pgbench.verdict(_pgbench_phase("head", 2000, 0, 900.0)) == "PASS"  # no latency goal
+    assert pgbench.verdict(_pgbench_phase("head", 100, 3, 1.0)) == "MISS (3 errors)"
+    assert pgbench.verdict(_pgbench_phase("baseline", 500, 3, 99.0)) == "— (contrast)"
+    text = pgbench.markdown(
+        [_pgbench_phase("baseline", 500, 0, 30.0), _pgbench_phase("head", 500, 0, 3.0)],
+        think_s=5.0,
+        scale="small",
+    )
+    assert "Server CPU utilization at 500 clients: baseline 50% → head 50%" in text
+
+
+def test_python_loadtest_flags_rows_where_the_client_saturated() -> None:
+    def phase(lag_ms: float, cpu_ms: float) -> loadtest.Phase:
+        ops = [loadtest.OperationStats("dashboard", summarize([4.0, 4.0]), 0)]
+        return loadtest.Phase("head", 500, 60.0, 100, 0, 10.0, 0.1, 20, ops, lag_ms, cpu_ms, 1.0)
+
+    assert loadreport.client_saturated(phase(1.0, 1.0)) == ""
+    assert loadreport.client_saturated(phase(9.3, 1.0)) == "loop lag p95 9.3 ms"
+    assert loadreport.client_saturated(phase(1.0, 2.0)) == "client CPU 2.0 ms/op"
+    assert loadreport.phase_verdict(phase(9.3, 4.1)) == (
+        "CLIENT-BOUND (loop lag p95 9.3 ms, client CPU 4.1 ms/op): not a database figure"
+    )
+    assert loadreport.phase_verdict(phase(1.0, 1.0)) == "PASS"
