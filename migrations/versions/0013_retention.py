@@ -57,7 +57,7 @@ UPGRADE = {
     "partitions/preview_retention.sql": "68a43624a8b3",
     "partitions/create_partitions_ahead.sql": "9f9bd0c910b3",
     "partitions/retention_horizon.sql": "b31803bb79ba",
-    "partitions/run_retention_maintenance.sql": "13df71c4539e",
+    "partitions/run_retention_maintenance.sql": "5c624e98ca32",
     "partitions/seed_policies.sql": "3408d3d1562b",
     "partitions/jobs.sql": "987303384535",
     "stats/verify_execution_stats.sql": "9c8ae6bc555c",

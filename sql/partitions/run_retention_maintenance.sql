@@ -121,12 +121,12 @@ BEGIN
                     pg_catalog.jsonb_build_object('partitions', pg_catalog.to_jsonb(v_row.partitions),
                         'rows', v_row.rows_to_drop, 'bytes', v_row.bytes_to_drop));
             END LOOP;
-            v_step_counts := v_step_counts || pg_catalog.jsonb_build_object('dropped', v_dropped);
         ELSE
             SELECT pg_catalog.array_agg(DISTINCT e.lower_bound ORDER BY e.lower_bound)
               INTO v_months
               FROM agentdb.expired_partitions(pg_catalog.now()) e;
         END IF;
+        v_step_counts := v_step_counts || pg_catalog.jsonb_build_object('dropped', v_dropped);
         PERFORM agentdb.record_run_counts(p_run_id, v_step_counts);
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
@@ -169,10 +169,6 @@ BEGIN
             v_dropped := v_step_dropped;
         END LOOP;
     END IF;
-    IF NOT v_failed AND NOT v_counts ? 'dropped' THEN
-        v_counts := v_counts || pg_catalog.jsonb_build_object('dropped', v_dropped);
-    END IF;
-
     IF v_failed THEN
         -- the failed step was rolled back; v_counts holds what was COMMITted
         BEGIN
