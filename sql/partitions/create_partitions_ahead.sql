@@ -31,15 +31,15 @@ RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET timezone = 'UTC'
 AS $$
 DECLARE
     v_schema name;
     v_name name;
-    v_month timestamptz;
-    v_missing timestamptz[] := '{}';
-    v_before integer;
-    v_after integer;
+    v_month timestamp;  -- the first of a month, UTC
+    v_missing timestamp[] := '{}'::timestamp[];
+    v_timezone text := current_setting('timezone');
+    v_before bigint;
+    v_after bigint;
     v_lock_timeout text := current_setting('lock_timeout');
     v_partman name;
 BEGIN
@@ -65,13 +65,14 @@ BEGIN
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = p_table;
 
-    FOR v_month IN SELECT generate_series(date_trunc('month', now()),
-                                          date_trunc('month', now()) + make_interval(months => p_premake),
+    FOR v_month IN SELECT generate_series(date_trunc('month', timezone('UTC', now())),
+                                          date_trunc('month', timezone('UTC', now()))
+                                              + make_interval(months => p_premake),
                                           interval '1 month')
     LOOP
         IF NOT EXISTS (SELECT FROM agentdb.monthly_partitions(p_table) m
-                        WHERE coalesce(m.lower_bound < v_month + interval '1 month', true)
-                          AND coalesce(m.upper_bound > v_month, true)) THEN
+                        WHERE coalesce(m.lower_bound < (v_month + interval '1 month') AT TIME ZONE 'UTC', true)
+                          AND coalesce(m.upper_bound > v_month AT TIME ZONE 'UTC', true)) THEN
             v_missing := v_missing || v_month;
         END IF;
     END LOOP;
@@ -85,6 +86,8 @@ BEGIN
         SELECT n.nspname INTO v_partman
           FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
          WHERE e.extname = 'pg_partman';
+        -- pg_partman names and bounds partitions in the session's time zone
+        PERFORM set_config('timezone', 'UTC', true);
         -- dynamic: this function must compile where pg_partman is absent
         EXECUTE format(
             'INSERT INTO %1$I.part_config AS c (parent_table, control, partition_type, partition_interval,
@@ -101,14 +104,16 @@ BEGIN
         EXECUTE format('SELECT %I.run_maintenance(p_parent_table := $1, p_jobmon := false)', v_partman)
             USING v_schema || '.' || v_name;
         SELECT count(*) INTO v_after FROM agentdb.monthly_partitions(p_table);
+        PERFORM set_config('timezone', v_timezone, true);
         PERFORM set_config('lock_timeout', v_lock_timeout, true);
-        RETURN v_after - v_before;
+        RETURN (v_after - v_before)::integer;
     END IF;
 
     FOREACH v_month IN ARRAY v_missing LOOP
         EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
             v_schema, v_name || '_p' || to_char(v_month, 'YYYY_MM'), p_table,
-            v_month::text, (v_month + interval '1 month')::text);
+            to_char(v_month, 'YYYY-MM-DD HH24:MI:SS') || '+00',
+            to_char(v_month + interval '1 month', 'YYYY-MM-DD HH24:MI:SS') || '+00');
     END LOOP;
     PERFORM set_config('lock_timeout', v_lock_timeout, true);
     RETURN cardinality(v_missing);

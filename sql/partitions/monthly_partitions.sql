@@ -1,6 +1,6 @@
 -- agentdb.monthly_partitions: the partitions of a table partitioned by RANGE
 -- on one timestamp (or timestamptz) column, with their bounds as timestamptz
--- read in UTC, oldest first. A bound of MINVALUE or MAXVALUE is NULL; a
+-- oldest first (a timestamp column's bounds are read as UTC). A bound of MINVALUE or MAXVALUE is NULL; a
 -- DEFAULT partition is not listed (agentdb's tables have none). Any range
 -- partitioning is read: "monthly" is the convention of the callers
 -- (partitions named <table>_pYYYY_MM, bounds the first of a month UTC).
@@ -10,10 +10,18 @@ RETURNS TABLE (partition_name regclass, lower_bound timestamptz, upper_bound tim
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
-SET timezone = 'UTC'
 AS $$
-    SELECT b.partition_name, b.bounds[1]::timestamptz, b.bounds[2]::timestamptz
+    SELECT b.partition_name,
+           CASE WHEN b.with_zone THEN b.bounds[1]::timestamptz
+                ELSE b.bounds[1]::timestamp AT TIME ZONE 'UTC' END,
+           CASE WHEN b.with_zone THEN b.bounds[2]::timestamptz
+                ELSE b.bounds[2]::timestamp AT TIME ZONE 'UTC' END
       FROM (SELECT c.oid::regclass AS partition_name,
+                   (SELECT a.atttypid = 'timestamp with time zone'::regtype
+                      FROM pg_catalog.pg_partitioned_table pt
+                      JOIN pg_catalog.pg_attribute a
+                        ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+                     WHERE pt.partrelid = p_table) AS with_zone,
                    pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
                        '^FOR VALUES FROM \((?:''([^'']*)''|MINVALUE)\) TO \((?:''([^'']*)''|MAXVALUE)\)$')
                        AS bounds
@@ -21,7 +29,7 @@ AS $$
               JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
              WHERE i.inhparent = p_table) b
      WHERE b.bounds IS NOT NULL
-     ORDER BY b.bounds[1]::timestamptz NULLS FIRST;
+     ORDER BY 2 NULLS FIRST;
 $$;
 COMMENT ON FUNCTION agentdb.monthly_partitions(regclass) IS
     'Partitions of a table range-partitioned on one timestamp column, with their lower and upper bounds (timestamptz, UTC; NULL for MINVALUE/MAXVALUE), oldest first';

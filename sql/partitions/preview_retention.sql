@@ -14,7 +14,6 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET timezone = 'UTC'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -33,7 +32,7 @@ BEGIN
         table_name := v_table.table_name;
         keep := v_table.keep;
         cutoff := CASE WHEN v_table.keep IS NOT NULL
-                       THEN least(now() - v_table.keep, date_trunc('month', now())) END;
+                       THEN least(now() - v_table.keep, date_trunc('month', now(), 'UTC')) END;
         partitions := '{}';
         rows_to_drop := 0;
         bytes_to_drop := 0;

@@ -22,7 +22,6 @@ RETURNS TABLE (table_name regclass, partition_name text, rows_dropped bigint, by
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET timezone = 'UTC'
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -41,7 +40,7 @@ BEGIN
             coalesce(p_lock_timeout::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF p_month >= date_trunc('month', now()) THEN
+    IF p_month >= date_trunc('month', now(), 'UTC') THEN
         RAISE EXCEPTION 'the partitions from % hold the current month or a later one: they are never dropped', p_month
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -51,7 +50,7 @@ BEGIN
                   WHERE e.lower_bound = p_month
                   ORDER BY e.drop_rank, e.partition_name::text
     LOOP
-        IF v_row.upper_bound > date_trunc('month', now()) THEN
+        IF v_row.upper_bound > date_trunc('month', now(), 'UTC') THEN
             -- expired_partitions never lists one; checked again where it counts
             RAISE EXCEPTION 'partition % holds the current month or a later one: it is never dropped',
                 v_row.partition_name::text

@@ -18,7 +18,6 @@ RETURNS TABLE (table_name regclass, partition_name regclass, lower_bound timesta
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
-SET timezone = 'UTC'
 AS $$
     WITH RECURSIVE fk AS (
         -- a partitioned table referencing another one (the constraint on its parent)
@@ -38,7 +37,7 @@ AS $$
          CROSS JOIN LATERAL agentdb.monthly_partitions(p.table_name) m
          WHERE p.enabled
            AND m.upper_bound <= p_at - p.keep
-           AND m.upper_bound <= pg_catalog.date_trunc('month', p_at)
+           AND m.upper_bound <= pg_catalog.date_trunc('month', p_at, 'UTC')
         UNION
         SELECT fk.child::regclass, m.partition_name, m.lower_bound, m.upper_bound,
                'references ' || e.partition_name::text

@@ -13,9 +13,8 @@ RETURNS date
 LANGUAGE sql
 STABLE
 SET search_path = pg_catalog, pg_temp
-SET timezone = 'UTC'
 AS $$
-    SELECT pg_catalog.max(o.oldest)::date
+    SELECT pg_catalog.timezone('UTC', pg_catalog.max(o.oldest))::date
       FROM agentdb.retention_policies p
      CROSS JOIN LATERAL (
         SELECT CASE WHEN pg_catalog.bool_or(m.lower_bound IS NULL) THEN NULL
