@@ -10,15 +10,17 @@ least(now() - keep, the first of the current month).
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
 from monthly_tables import ROWS, Monthly, month_start, suffix
+from sqlalchemy.exc import ProgrammingError
 
 from pyglue import cli, retention
-from pyglue.dburl import connect
+from pyglue.dburl import connect, create_engine_for
 from pyglue.errors import DatabaseError
 
 NINETY = timedelta(days=90)
@@ -250,3 +252,42 @@ def test_writes_to_the_current_month_go_on_during_a_run(monthly: Monthly) -> Non
     assert errors == []
     assert run is not None
     assert run.status == "succeeded"
+
+
+def test_results_do_not_depend_on_the_session_time_zone(monthly: Monthly) -> None:
+    add_policy(monthly, "rx")
+    utc = monthly.conn.execute("SELECT * FROM agentdb.expired_partitions()").fetchall()
+    monthly.conn.execute("SET timezone = 'Pacific/Kiritimati'")  # UTC+14
+    assert monthly.conn.execute("SELECT * FROM agentdb.expired_partitions()").fetchall() == utc
+    bounds = monthly.conn.execute(
+        "SELECT lower_bound FROM agentdb.monthly_partitions('public.rx')"
+    ).fetchall()
+    assert [b[0] for b in bounds] == monthly.months
+    made = monthly.conn.execute("SELECT agentdb.create_partitions_ahead('public.rx', 1)").fetchone()
+    assert made == (1,)
+    assert monthly.partitions("rx")[-1] == f"rx{suffix(month_start(monthly.now, -1))}"
+
+
+def test_agentdb_admin_runs_retention_without_table_privileges(monthly: Monthly) -> None:
+    name = f"retention_admin_{uuid.uuid4().hex[:8]}"
+    monthly.conn.execute(f"CREATE ROLE {name} LOGIN IN ROLE agentdb_admin")
+    try:
+        url = monthly.engine.url.set(username=name)
+        engine = create_engine_for(url.render_as_string(hide_password=False))
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "INSERT INTO agentdb.retention_policies (table_name) VALUES ('public.rx')"
+                )
+            run = retention.run_retention_maintenance(engine)
+            assert run is not None
+            assert run.status == "succeeded"
+            expired = monthly.expired(NINETY)
+            assert len(retention.dropped(run)[1].partitions) == len(expired)
+            with pytest.raises(ProgrammingError, match="must be owner"), engine.begin() as conn:
+                conn.exec_driver_sql("DROP TABLE public.rx_p" + f"{monthly.months[-1]:%Y_%m}")
+        finally:
+            engine.dispose()
+    finally:
+        monthly.conn.execute(f"DROP OWNED BY {name}")
+        monthly.conn.execute(f"DROP ROLE {name}")
