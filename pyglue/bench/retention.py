@@ -55,7 +55,7 @@ def _setup(conn: psycopg.Connection[Any], rows: int) -> None:
     conn.execute("CREATE INDEX ON bench_flat (started_at)")
     for table in ("bench_part", "bench_flat"):
         conn.execute(
-            f"INSERT INTO {table} SELECT i, timestamptz '{OLD}' + (i % 2678400) * interval '1 s',"
+            f"INSERT INTO {table} SELECT i, timestamptz '{OLD}' + (i %% 2678400) * interval '1 s',"
             " 'completed', repeat('x', 100) FROM generate_series(1, %s) i",
             (rows,),
         )
