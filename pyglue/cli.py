@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from pyglue import install, maintenance, scheduling, stats, status
+from pyglue import install, maintenance, retention, scheduling, stats, status
 from pyglue.dburl import create_engine_for
 from pyglue.errors import ConfigurationError, PyglueError
 from pyglue.routines import translate
@@ -130,7 +130,40 @@ def cmd_maintain_memory(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-MAINTAIN_JOBS: dict[str, Handler] = {"memory": cmd_maintain_memory}
+def cmd_maintain_retention(args: argparse.Namespace, engine: Engine) -> int:
+    run = retention.run_retention_maintenance(
+        engine, dry_run=args.dry_run, lock_timeout=timedelta(milliseconds=args.lock_timeout_ms)
+    )
+    if run is None:
+        print("this server is a standby: nothing to do (the primary runs the maintenance)")
+        return 0
+    label = " (dry run: nothing changed)" if run.dry_run else ""
+    print(f"{run.job_name} run {run.id}: {run.status}{label}")
+    if run.status == "skipped":
+        print(f"  {run.counts.get('reason', 'another run is in progress')}")
+        return 0
+    would = "would " if run.dry_run else ""
+    method = run.counts.get("upkeep_method", "agentdb")
+    made = ", ".join(f"{name} {n}" for name, n in sorted(retention.created(run).items()))
+    print(f"  {would}create partitions ahead ({method}): {made or 'no policy'}")
+    gone = retention.dropped(run)
+    if not any(table.partitions for table in gone):
+        print(f"  {would}drop: nothing expired")
+    for table in gone:
+        if table.partitions:
+            print(
+                f"  {would}drop {table.table_name}: {', '.join(table.partitions)}"
+                f" ({table.rows} rows, {table.bytes} bytes)"
+            )
+    if run.abandoned_runs:
+        print(f"  closed {run.abandoned_runs} abandoned run(s) as failed")
+    return 0
+
+
+MAINTAIN_JOBS: dict[str, Handler] = {
+    "memory": cmd_maintain_memory,
+    "retention": cmd_maintain_retention,
+}
 
 
 def cmd_maintain(args: argparse.Namespace, engine: Engine) -> int:
@@ -154,6 +187,20 @@ def add_maintain_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         type=_positive_int,
         default=maintenance.DEFAULT_BATCH_SIZE,
         help=f"rows per batch (default {maintenance.DEFAULT_BATCH_SIZE})",
+    )
+    p_retention = jobs.add_parser(
+        "retention",
+        parents=[common],
+        help="create partitions ahead, then drop the months agentdb.retention_policies expire",
+    )
+    p_retention.add_argument(
+        "--dry-run", action="store_true", help="record what would change, change nothing"
+    )
+    p_retention.add_argument(
+        "--lock-timeout-ms",
+        type=_positive_int,
+        default=int(retention.DEFAULT_LOCK_TIMEOUT / timedelta(milliseconds=1)),
+        help="how long a DROP may wait for its lock before the run fails (default 500)",
     )
 
 

@@ -29,6 +29,7 @@ from pyglue.bench import (
     output,
     pgbench,
     report,
+    retention,
     stats_writes,
 )
 from pyglue.bench.harness import Server, States
@@ -108,6 +109,12 @@ def _memory_cleanup(args: Namespace, srv: Server) -> None:
     options = {k: getattr(args, k) for k in ("expired", "live", "batch_size", "naive", "repeat")}
     results = memory_cleanup.run(url, **options)
     _publish(args, memory_cleanup.report(results), results)
+
+
+def _retention(args: Namespace, srv: Server) -> None:
+    url = harness.database(srv, "bench_retention", None).render_as_string(hide_password=False)
+    results = retention.run(url, rows=args.rows, batch=args.batch_size)
+    _publish(args, retention.report(results), retention.as_json(results))
 
 
 def _instrument_overhead(args: Namespace, srv: Server) -> None:
@@ -200,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_count(1), default=memory_cleanup.BATCH_SIZE, help="rows")
     p.add_argument("--naive", action="store_true", help="also time the plan's DELETEs")
     p.add_argument("--repeat", type=_count(1), default=3, help="cleanups per kind, pooled")
+    p = add("retention", _retention, "retire a month: DROP of its partition vs batched DELETE")
+    p.add_argument("--rows", type=_count(1), default=1_000_000, help="rows in the month")
+    p.add_argument("--batch-size", type=_count(1), default=10_000, help="rows per DELETE")
     p = add("instrument-overhead", _instrument_overhead, "cost of instrument()")
     p.add_argument("--rounds", type=_count(1), default=10, help="rounds, each engine once")
     per_unit = instrument_overhead.PER_UNIT

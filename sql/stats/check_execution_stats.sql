@@ -4,7 +4,9 @@
 -- trigger disabled for a bulk load, a restored backup, a manual fix), rebuilds
 -- that day with agentdb.refresh_execution_stats. Logged in
 -- agentdb.maintenance_runs with counts {day, rows_checked, rows_differing,
--- rows_repaired}; a second concurrent run is 'skipped' (advisory lock).
+-- rows_repaired}; a second concurrent run is 'skipped' (advisory lock), and
+-- so is a day before agentdb.retention_horizon(): retention dropped its raw
+-- rows, the rollups keep its history (a rebuild would zero it).
 -- A function, not a procedure: one day is one short transaction, and a
 -- function may be SECURITY DEFINER (the caller needs no table privileges).
 CREATE OR REPLACE FUNCTION agentdb.check_execution_stats(
@@ -23,6 +25,7 @@ DECLARE
     v_checked bigint := 0;
     v_differing bigint := 0;
     v_repaired bigint := 0;
+    v_horizon date;
 BEGIN
     IF p_day IS NULL OR NOT isfinite(p_day) OR p_day < '0001-01-01' THEN
         RAISE EXCEPTION 'p_day must be a finite date AD (default: yesterday, UTC), got %',
@@ -35,6 +38,16 @@ BEGIN
     IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext(c_job)) THEN
         PERFORM agentdb.finish_run(v_run, 'skipped',
             jsonb_build_object('day', p_day, 'reason', 'another check is running'));
+        status := 'skipped'; rows_checked := 0; rows_differing := 0; rows_repaired := 0;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    v_horizon := agentdb.retention_horizon();
+    IF v_horizon IS NOT NULL AND p_day < v_horizon THEN
+        PERFORM agentdb.finish_run(v_run, 'skipped',
+            jsonb_build_object('day', p_day, 'reason',
+                format('%s is before the retention horizon %s: its raw rows were dropped, its rollups are kept',
+                       p_day, v_horizon)));
         status := 'skipped'; rows_checked := 0; rows_differing := 0; rows_repaired := 0;
         RETURN NEXT;
         RETURN;
@@ -67,6 +80,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.check_execution_stats(date) IS
-    'Nightly check: verify one UTC day of execution stats (default yesterday) against the raw rows and rebuild it when it drifted; logged in agentdb.maintenance_runs';
+    'Nightly check: verify one UTC day of execution stats (default yesterday) against the raw rows and rebuild it when it drifted (skipped before the retention horizon); logged in agentdb.maintenance_runs';
 REVOKE EXECUTE ON FUNCTION agentdb.check_execution_stats(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.check_execution_stats(date) TO agentdb_admin;

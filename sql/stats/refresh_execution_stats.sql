@@ -5,8 +5,9 @@
 -- Idempotent: rows already equal to the raw aggregation are not written
 -- (a second call reports 0 rows written); rows whose key has no raw rows
 -- left are deleted. The result then reflects only the raw rows that still
--- exist: refreshing a day that retention has already pruned erases its
--- history, so refresh recent days only.
+-- exist: a day before agentdb.retention_horizon() (months retention
+-- dropped) is refused, since rebuilding it would erase the history the
+-- rollups keep (SQLSTATE 22023, naming the horizon).
 -- It takes the fold lock (waiting for a fold in flight), then locks the raw
 -- tables SHARE ROW EXCLUSIVE for the transaction: writers wait (they cannot
 -- slip a delta between the raw read and the rewrite) and two refreshes run
@@ -22,6 +23,7 @@ AS $$
 DECLARE
     v_deleted bigint;
     v_written bigint;
+    v_horizon date;
 BEGIN
     IF p_from IS NULL OR p_to IS NULL THEN
         RAISE EXCEPTION 'p_from and p_to must be dates, got % and %', p_from, p_to
@@ -35,6 +37,14 @@ BEGIN
     IF NOT isfinite(p_from) OR NOT isfinite(p_to) THEN
         RAISE EXCEPTION 'p_from and p_to must be finite dates, got % and %', p_from, p_to
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    v_horizon := agentdb.retention_horizon();
+    IF v_horizon IS NOT NULL AND p_from < v_horizon THEN
+        RAISE EXCEPTION 'p_from (%) is before the retention horizon %: the raw rows of those days were dropped, and a rebuild would erase the history their rollups keep',
+            p_from, v_horizon
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Refresh from the horizon on (agentdb.retention_horizon()).';
     END IF;
 
     PERFORM pg_advisory_xact_lock(('x' || substr(md5('agentdb-execution-stats-fold'), 1, 16))::bit(64)::bigint);
@@ -176,6 +186,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.refresh_execution_stats(date, date) IS
-    'Rebuild agent/user/workflow execution stats of the UTC days p_from..p_to from the raw rows that still exist (idempotent; locks writers out meanwhile); returns rows deleted and written per table';
+    'Rebuild agent/user/workflow execution stats of the UTC days p_from..p_to from the raw rows (idempotent; locks writers out meanwhile; refuses days before the retention horizon); returns rows deleted and written per table';
 REVOKE EXECUTE ON FUNCTION agentdb.refresh_execution_stats(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.refresh_execution_stats(date, date) TO agentdb_admin;

@@ -9,8 +9,10 @@
 -- avg_duration_ms column disagrees with their sums are reported too
 -- (stored/expected hold that column alone). A key without raw
 -- rows equals a rollup row whose counters are all zero (left behind when
--- every run of a key moved elsewhere). Days pruned by retention differ by
--- design (history is kept), so verify recent days.
+-- every run of a key moved elsewhere). Days before agentdb.retention_horizon()
+-- (months retention dropped: the rollups keep their history, the raw rows
+-- are gone) are not compared: p_from is raised to the horizon, and a range
+-- wholly before it returns no row.
 CREATE OR REPLACE FUNCTION agentdb.verify_execution_stats(p_from date, p_to date)
 RETURNS TABLE (stats_table text, user_id uuid, subject_id uuid, day date,
                stored jsonb, expected jsonb)
@@ -27,6 +29,7 @@ DECLARE
     c_zero_workflow CONSTANT jsonb := '{"execution_count": 0, "success_count": 0, "failed_count": 0,
         "cancelled_count": 0, "duration_count": 0, "total_duration_ms": 0, "min_duration_ms": null,
         "max_duration_ms": null, "avg_duration_ms": null}'::jsonb;
+    v_horizon date;
 BEGIN
     IF p_from IS NULL OR p_to IS NULL THEN
         RAISE EXCEPTION 'p_from and p_to must be dates, got % and %', p_from, p_to
@@ -39,6 +42,14 @@ BEGIN
     IF p_from > p_to THEN
         RAISE EXCEPTION 'p_from (%) must not be after p_to (%)', p_from, p_to
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- the days retention dropped have no raw rows left: not drift
+    v_horizon := agentdb.retention_horizon();
+    IF v_horizon IS NOT NULL AND p_from < v_horizon THEN
+        p_from := v_horizon;
+        IF p_from > p_to THEN
+            RETURN;
+        END IF;
     END IF;
 
     RETURN QUERY
@@ -159,6 +170,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.verify_execution_stats(date, date) IS
-    'Rows of agent/user/workflow execution stats of the UTC days p_from..p_to that differ from aggregating the raw rows (rollups plus pending deltas; empty when exact), with the stored and expected counters as jsonb';
+    'Rows of agent/user/workflow execution stats of the UTC days p_from..p_to (from the retention horizon on) that differ from aggregating the raw rows (rollups plus pending deltas; empty when exact), with the stored and expected counters as jsonb';
 REVOKE EXECUTE ON FUNCTION agentdb.verify_execution_stats(date, date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION agentdb.verify_execution_stats(date, date) TO agentdb_admin;

@@ -179,6 +179,26 @@ def test_memory_cleanup_compares_batched_and_naive(
     )
 
 
+def test_retention_retires_a_month_by_drop_and_by_delete(
+    pg_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    status = cli.main(
+        ["bench", "retention", "--rows", "2000", "--batch-size", "500",
+         "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert status == 0
+    results = json.loads((tmp_path / "retention.json").read_text())
+    assert [(r["case"], r["rows"]) for r in results] == [
+        ("drop", 2000),
+        ("DELETE, batches of 500", 2000),
+    ]
+    assert results[1]["wal_bytes"] > 0
+    assert "| retire one month | rows | time | WAL |" in (tmp_path / "retention.md").read_text()
+    with pg_cluster.connect() as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench_retention%'")
+        assert left.fetchall() == []
+
+
 def test_instrument_overhead_reports_the_ratio(
     pg_cluster: PostgresCluster, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -80,11 +80,16 @@ RETURN_TYPE_CHANGE = {
     # revision runs next create both again, in the same transaction.
     "ban-drop-function": "cleanup_expired_memories and preview_memory_cleanup gain a column",
 }
+POLICY_TABLES = {
+    # premake is a number of months ahead, 1 to 24 (a CHECK says so).
+    "prefer-bigint-over-int": "retention_policies.premake counts months, 1 to 24",
+}
 FILE_EXCEPTIONS = {
     "0001/baseline.sql": BASELINE_ONLY,
     "0007/stats/rollup_tables.sql": ROLLUP_TABLES,
     "0010/stats/stats_deltas.sql": DELTA_TABLES,
     "0011/memory_return_types.sql": RETURN_TYPE_CHANGE,
+    "0013/partitions/retention_policies.sql": POLICY_TABLES,
 }
 
 

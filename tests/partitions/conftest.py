@@ -1,0 +1,23 @@
+"""The `monthly` fixture: see monthly_tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from monthly_tables import Monthly, build
+
+from pyglue.dburl import connect, create_engine_for
+
+
+@pytest.fixture
+def monthly(head_url: str) -> Iterator[Monthly]:
+    conn = connect(head_url, autocommit=True)
+    conn.execute("SET timezone = 'UTC'")
+    now, months = build(conn)
+    engine = create_engine_for(head_url)
+    try:
+        yield Monthly(conn, engine, now, months)
+    finally:
+        engine.dispose()
+        conn.close()
