@@ -100,7 +100,7 @@ def _memory_cleanup(args: Namespace, srv: Server) -> None:
     url = harness.database(srv, "bench_memory_cleanup", None).render_as_string(hide_password=False)
     options = {k: getattr(args, k) for k in ("expired", "live", "batch_size", "naive", "repeat")}
     results = memory_cleanup.run(url, **options)
-    _publish(args, memory_cleanup.report(results), results)
+    _publish(args, memory_cleanup.table(results, "cleanup"), results)
 
 
 def _instrument_overhead(args: Namespace, srv: Server) -> None:
@@ -184,7 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=_count(1), default=2000, help="timed calls per dashboard call")
     p.add_argument("--skip-throughput", action="store_true", help="no pgbench runs")
     p.add_argument("--skip-dashboard", action="store_true", help="no dataset, no dashboard")
-    p = add("memory-cleanup", _memory_cleanup, "insert latency during memory cleanup")
+    p = add(
+        "memory-cleanup",
+        _memory_cleanup,
+        "rows/s, and the app's inserts and touches, during memory cleanup",
+    )
     p.add_argument("--expired", type=_count(1), default=150_000, help="expired rows to delete")
     p.add_argument("--live", type=_count(0), default=50_000, help="current rows that stay")
     p.add_argument("--batch-size", type=_count(1), default=memory_cleanup.BATCH_SIZE, help="rows")

@@ -151,10 +151,9 @@ def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress)
         same = (base.rows_deleted, base.remaining) == (head.rows_deleted, head.remaining)
         result.cleanup_same_result = same
         for run in result.cleanup:
-            p95 = f"{run.inserts.p95_ms:.2f} ms" if run.inserts else "n/a"
+            p95 = {op: f"{t.p95_ms:.2f}" if t else "n/a" for op, t in run.latency.items()}
             progress(
-                f"  memory cleanup [{run.state}]: {run.rows_deleted} rows in {run.seconds:.2f} s,"
-                f" concurrent insert p95 {p95}"
+                f"  memory cleanup [{run.state}]: {run.rows_per_second:,.0f} rows/s, p95 ms {p95}"
             )
     result.load_average.append(os.getloadavg()[0])
     return result

@@ -119,12 +119,13 @@ def test_memory_cleanup_compares_batched_and_naive(
     )  # fmt: skip
     assert status == 0
     results = json.loads((tmp_path / "memory-cleanup.json").read_text())
-    assert [(r["cleanup"], r["rows_deleted"]) for r in results] == [
+    assert [(r["state"], r["rows_deleted"]) for r in results] == [
         ("batched", 3000),
         ("naive", 3000),
     ]
     assert (
-        "| cleanup | deleted | seconds | inserts |" in (tmp_path / "memory-cleanup.md").read_text()
+        "| cleanup | rows deleted | seconds | rows/s | insert p50 / p95 / max ms |"
+        in (tmp_path / "memory-cleanup.md").read_text()
     )
 
 
