@@ -56,22 +56,24 @@ def _publish(args: Namespace, text: str, data: Any) -> None:
 
 def _scenarios(states: States, args: Namespace) -> None:
     result = run_scenarios(states, runs=args.runs, warmup=args.warmup, progress=_progress)
-    files = report.write(result, args.out)
-    print(report.markdown(result))
+    files = report.write([result], args.out)
+    print(report.markdown([result]))
     print("written: " + ", ".join(str(p) for p in files))
 
 
-def _loadtest(states: States, args: Namespace) -> None:
+def _loadtest(states: States, args: Namespace) -> tuple[str, Any]:
     urls = {"baseline": states.baseline_url, "head": states.head_url}
     urls = urls if args.state == "both" else {args.state: urls[args.state]}
     heaviest = states.dataset.heaviest_user_id
     phases = asyncio.run(
         loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
     )
-    _publish(args, loadreport.markdown(phases, think_s=args.think, scale=states.scale), phases)
+    text = loadreport.markdown(phases, think_s=args.think, scale=states.scale)
+    _publish(args, text, phases)
+    return text, phases
 
 
-def _on_generated_data(run: Callable[[States, Namespace], None]) -> Callable[..., None]:
+def _on_generated_data(run: Callable[[States, Namespace], object]) -> Callable[..., None]:
     def handler(args: Namespace, srv: Server) -> None:
         run(harness.prepare(srv, args.scale, seed=args.seed, progress=_progress), args)
 
@@ -109,12 +111,25 @@ def _instrument_overhead(args: Namespace, srv: Server) -> None:
     _publish(args, instrument_overhead.report(results, args.statements), results)
 
 
+# the demo's two scales (10x the rows apart) and their timed runs per cell
+DEMO_SCALES = (("small", 100), ("medium", 30))
+
+
 def _demo(args: Namespace, srv: Server) -> None:
-    """What `make demo` runs: the scenarios at scale small, then a short load test, one dataset."""
-    states = harness.prepare(srv, "small", seed=42, progress=_progress)
-    out = str(args.out)
-    _scenarios(states, _parse(["scenarios", "--out", out]))
-    _loadtest(states, _parse(["loadtest", "--users", "20,50", "--duration", "10", "--out", out]))
+    """What `make demo` runs: the scenarios at two scales, how they grow, a short load test."""
+    results, states = [], None
+    for scale, runs in DEMO_SCALES:
+        states = harness.prepare(srv, scale, seed=42, progress=_progress)
+        results.append(run_scenarios(states, runs=runs, warmup=5, progress=_progress))
+        print(report.section(results[-1]), flush=True)
+        if scale != DEMO_SCALES[-1][0]:
+            srv.drop_databases()  # the next scale's dataset replaces this one
+    assert states is not None
+    print(report.growth_table(results) + "\n", flush=True)
+    load_args = ["loadtest", "--users", "20,50", "--duration", "10", "--out", str(args.out)]
+    text, phases = _loadtest(states, _parse(load_args))
+    files = report.write(results, args.out, "\n" + text, {"loadtest": phases})
+    print("written: " + ", ".join(str(p) for p in files))
 
 
 def _count(minimum: int, step: int = 1) -> Callable[[str], int]:
@@ -201,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--statements", type=_count(per_unit, per_unit), default=10_000, help="per round"
     )
     demo_out = Path(os.environ.get("PYGLUE_DEMO_OUT", RESULTS))
-    add("demo", _demo, "what `make demo` runs: scenarios, then a short load test", demo_out)
+    text = "what `make demo` runs: scenarios at scales small and medium, a short load test"
+    add("demo", _demo, text, demo_out)
     return parser
 
 

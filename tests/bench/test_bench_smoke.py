@@ -29,7 +29,7 @@ def test_bench_small_gives_the_same_results_at_both_states(
          "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
     )  # fmt: skip
     assert status == 0
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = json.loads((tmp_path / "results.json").read_text())["scales"][0]
     measurements = results["measurements"]
     assert {m["scenario"] for m in measurements} == {s.key for s in SCENARIOS}
     assert len(measurements) == 2 * len(SCENARIOS)  # both prepare modes
