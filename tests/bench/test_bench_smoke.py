@@ -164,6 +164,19 @@ def test_verdict_says_pass_or_miss_plainly() -> None:
     assert report.verdict(None, skipped) == "not available: x"
 
 
+def test_goals_are_judged_only_at_full_scale_and_round_trips_priced() -> None:
+    fast, slow = summarize([0.5, 0.5]), summarize([40.0, 50.0])
+    m = Measurement(
+        "dashboard", "m", baseline=slow, head=fast, baseline_statements=3, head_statements=1,
+        same_result=True,
+    )  # fmt: skip
+    goal = Goal("p95 ≤ 0.1 ms", p95_max_ms=0.1)
+    assert report.verdict(goal, m, "small") == "3 → 1 statements; goal judged at full"
+    assert report.verdict(goal, m, "full") == "MISS (p95 0.50 ms)"
+    # BEGIN, the statement, ROLLBACK: 3 round trips of 0.5 ms on top of the 0.5 ms measured
+    assert report.at_rtt(0.5, 1) == 2.0
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
