@@ -112,7 +112,7 @@ def _instrument_overhead(args: Namespace, srv: Server) -> None:
 
 
 # the demo's two scales (10x the rows apart) and their timed runs per cell
-DEMO_SCALES = (("small", 100), ("medium", 30))
+DEMO_SCALES = (("small", 50), ("medium", 20))
 
 
 def _demo(args: Namespace, srv: Server) -> None:
