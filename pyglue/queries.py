@@ -3,8 +3,10 @@
 Every relationship is lazy="raise", so each helper says exactly what it loads:
 collections with selectinload (one more statement per collection, whatever its
 size), many-to-one with joinedload (same statement), never two collections
-joined in one statement. The statement count of a helper is therefore fixed:
-get_workflow_with_relations 3, get_agent_with_relations 3, every other helper 1
+joined into one product of rows (the agent's tools and knowledgebases come in
+one statement as a sum of rows, see _AGENT_WITH_RELATIONS). The statement
+count of a helper is therefore fixed: get_workflow_with_relations 3, every
+other helper 1
 (get_stale_running_executions 2: one per execution table).
 
 Each statement is built once, at import, with bind parameters; a helper only
@@ -46,23 +48,36 @@ from sqlalchemy import (
     Select,
     String,
     Uuid,
+    and_,
     bindparam,
     cast,
+    column,
     func,
     literal_column,
     select,
+    true,
     tuple_,
+    values,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
+from sqlalchemy.orm import (
+    InstrumentedAttribute,
+    Session,
+    contains_eager,
+    joinedload,
+    selectinload,
+)
 
 from pyglue.models import (
     STATUSES,
     Agent,
     AgentBlock,
     AgentExecution,
+    AgentTool,
+    Knowledgebase,
     Workflow,
     WorkflowExecution,
+    agent_knowledgebases,
 )
 
 __all__ = [
@@ -196,15 +211,30 @@ _WORKFLOW_WITH_RELATIONS = (
     )
 )
 
+# One statement for the agent, its owner and both collections. Joining both
+# collections would return tools x knowledgebases rows; instead the agent row
+# is joined to a two-row VALUES list (part 1: its tools, part 2: its
+# knowledgebases), so the statement returns tools + knowledgebases rows (at
+# least one per part), each read from its foreign-key index, and
+# contains_eager fills the collections in the ORDER BY's order.
+_AGENT_PART = values(column("n", Integer), name="agent_part").data([(1,), (2,)])
 _AGENT_WITH_RELATIONS = (
     select(Agent)
+    .join(Agent.owner)
+    .join(_AGENT_PART, true())
+    .outerjoin(AgentTool, and_(_AGENT_PART.c.n == 1, AgentTool.agent_id == Agent.id))
+    .outerjoin(
+        agent_knowledgebases,
+        and_(_AGENT_PART.c.n == 2, agent_knowledgebases.c.agent_id == Agent.id),
+    )
+    .outerjoin(Knowledgebase, Knowledgebase.id == agent_knowledgebases.c.knowledgebase_id)
     .where(Agent.id == bindparam("agent_id", type_=Uuid))
     .options(
-        joinedload(Agent.owner, innerjoin=True),
-        selectinload(Agent.tools),
-        selectinload(Agent.knowledgebases),
+        contains_eager(Agent.owner), contains_eager(Agent.tools),
+        contains_eager(Agent.knowledgebases),
     )
-)
+    .order_by(_AGENT_PART.c.n, AgentTool.name, AgentTool.id, Knowledgebase.name, Knowledgebase.id)
+)  # fmt: skip
 
 # History pages are keyset pages: `(started_at, id) < cursor` as one row
 # comparison (an index condition, unlike the expanded `a < x OR (a = x AND
@@ -406,7 +436,11 @@ def _agent_with_relations_args(agent_id: object) -> dict[str, Any]:
 
 
 def agent_with_relations_stmt(agent_id: uuid.UUID | str) -> Select[tuple[Agent]]:
-    """The statement of get_agent_with_relations, values bound."""
+    """The statement of get_agent_with_relations, values bound.
+
+    It fills collections from joined rows: read it with
+    `result.unique().scalar_one_or_none()`.
+    """
     return _bound(_AGENT_WITH_RELATIONS, _agent_with_relations_args(agent_id))
 
 
@@ -587,7 +621,7 @@ def get_workflow_with_relations(session: Session, workflow_id: uuid.UUID | str) 
 def get_agent_with_relations(session: Session, agent_id: uuid.UUID | str) -> Agent | None:
     """The agent with its owner, tools (by name, id) and knowledgebases (by name)."""
     params = _agent_with_relations_args(agent_id)
-    return session.execute(_AGENT_WITH_RELATIONS, params).scalar_one_or_none()
+    return session.execute(_AGENT_WITH_RELATIONS, params).unique().scalar_one_or_none()
 
 
 def get_dashboard_executions_optimized(

@@ -35,7 +35,7 @@ EXCLUSIVE lock on the parent for a metadata change (milliseconds whatever
 the month's size), bounded by the lock_timeout.
 
 Revision ID: 0013
-Revises: 0011 (the lead rechains it after 0012 at merge)
+Revises: 0011
 """
 
 from __future__ import annotations

@@ -58,28 +58,30 @@ def _publish(args: Namespace, text: str, data: Any) -> None:
 
 def _scenarios(states: States, args: Namespace) -> None:
     result = run_scenarios(states, runs=args.runs, warmup=args.warmup, progress=_progress)
-    files = report.write(result, args.out)
-    print(report.markdown(result))
+    files = report.write([result], args.out)
+    print(report.markdown([result]))
     print("written: " + ", ".join(str(p) for p in files))
 
 
-def _loadtest(states: States, args: Namespace) -> None:
+def _loadtest(states: States, args: Namespace) -> tuple[str, Any]:
     urls = {"baseline": states.baseline_url, "head": states.head_url}
     urls = urls if args.state == "both" else {args.state: urls[args.state]}
     heaviest = states.dataset.heaviest_user_id
     if args.driver == "pgbench":
         found = pgbench.run(urls, args.users, args.duration, args.think, heaviest, _progress)
-        return _publish(
-            args, pgbench.markdown(found, think_s=args.think, scale=states.scale), found
-        )
+        text = pgbench.markdown(found, think_s=args.think, scale=states.scale)
+        _publish(args, text, found)
+        return text, found
     with pgbench.pinned_client(states.head_url, _progress):  # the client off the server's core
         phases = asyncio.run(
             loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
         )
-    _publish(args, loadreport.markdown(phases, think_s=args.think, scale=states.scale), phases)
+    text = loadreport.markdown(phases, think_s=args.think, scale=states.scale)
+    _publish(args, text, phases)
+    return text, phases
 
 
-def _on_generated_data(run: Callable[[States, Namespace], None]) -> Callable[..., None]:
+def _on_generated_data(run: Callable[[States, Namespace], object]) -> Callable[..., None]:
     def handler(args: Namespace, srv: Server) -> None:
         run(harness.prepare(srv, args.scale, seed=args.seed, progress=_progress), args)
 
@@ -108,7 +110,7 @@ def _memory_cleanup(args: Namespace, srv: Server) -> None:
     url = harness.database(srv, "bench_memory_cleanup", None).render_as_string(hide_password=False)
     options = {k: getattr(args, k) for k in ("expired", "live", "batch_size", "naive", "repeat")}
     results = memory_cleanup.run(url, **options)
-    _publish(args, memory_cleanup.report(results), results)
+    _publish(args, memory_cleanup.table(results, "cleanup"), results)
 
 
 def _retention(args: Namespace, srv: Server) -> None:
@@ -123,12 +125,25 @@ def _instrument_overhead(args: Namespace, srv: Server) -> None:
     _publish(args, instrument_overhead.report(results, args.statements), results)
 
 
+# the demo's two scales (10x the rows apart) and their timed runs per cell
+DEMO_SCALES = (("small", 50), ("medium", 20))
+
+
 def _demo(args: Namespace, srv: Server) -> None:
-    """What `make demo` runs: the scenarios at scale small, then a short load test, one dataset."""
-    states = harness.prepare(srv, "small", seed=42, progress=_progress)
-    out = str(args.out)
-    _scenarios(states, _parse(["scenarios", "--out", out]))
-    _loadtest(states, _parse(["loadtest", "--users", "20,50", "--duration", "10", "--out", out]))
+    """What `make demo` runs: the scenarios at two scales, how they grow, a short load test."""
+    results, states = [], None
+    for scale, runs in DEMO_SCALES:
+        states = harness.prepare(srv, scale, seed=42, progress=_progress)
+        results.append(run_scenarios(states, runs=runs, warmup=5, progress=_progress))
+        print(report.section(results[-1]), flush=True)
+        if scale != DEMO_SCALES[-1][0]:
+            srv.drop_databases()  # the next scale's dataset replaces this one
+    assert states is not None
+    print(report.growth_table(results) + "\n", flush=True)
+    load_args = ["loadtest", "--users", "20,50", "--duration", "10", "--out", str(args.out)]
+    text, phases = _loadtest(states, _parse(load_args))
+    files = report.write(results, args.out, "\n" + text, {"loadtest": phases})
+    print("written: " + ", ".join(str(p) for p in files))
 
 
 def _count(minimum: int, step: int = 1) -> Callable[[str], int]:
@@ -201,7 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=_count(1), default=2000, help="timed calls per dashboard call")
     p.add_argument("--skip-throughput", action="store_true", help="no pgbench runs")
     p.add_argument("--skip-dashboard", action="store_true", help="no dataset, no dashboard")
-    p = add("memory-cleanup", _memory_cleanup, "insert latency during memory cleanup")
+    p = add(
+        "memory-cleanup",
+        _memory_cleanup,
+        "rows/s, and the app's inserts and touches, during memory cleanup",
+    )
     p.add_argument("--expired", type=_count(1), default=150_000, help="expired rows to delete")
     p.add_argument("--live", type=_count(0), default=50_000, help="current rows that stay")
     p.add_argument("--batch-size", type=_count(1), default=memory_cleanup.BATCH_SIZE, help="rows")
@@ -217,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--statements", type=_count(per_unit, per_unit), default=10_000, help="per round"
     )
     demo_out = Path(os.environ.get("PYGLUE_DEMO_OUT", RESULTS))
-    add("demo", _demo, "what `make demo` runs: scenarios, then a short load test", demo_out)
+    text = "what `make demo` runs: scenarios at scales small and medium, a short load test"
+    add("demo", _demo, text, demo_out)
     return parser
 
 

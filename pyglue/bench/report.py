@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
-from pyglue.bench import output
+from pyglue.bench import memory_cleanup, output
 from pyglue.bench.memory_cleanup import CleanupResult
 from pyglue.bench.output import jsonable, ms
 from pyglue.bench.run import MODES, BenchResult, Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal, Scenario
 from pyglue.bench.server_side import TableStorage
-from pyglue.bench.timing import ratio
+from pyglue.bench.timing import Timing, ratio
 
-CLEANUP_RATE_GOAL = 100_000.0  # rows/s
-CLEANUP_INSERT_P95_GOAL_MS = 10.0
+CLEANUP_TOUCH_P95_GOAL_MS = 10.0
+TOUCHES = ("touch_expiring", "touch_kept")
 SCENARIO_BY_KEY = {s.key: s for s in SCENARIOS}
 TOTALLED = ("column_bytes", "table_bytes", "index_bytes")
 
 
-def verdict(goal: Goal | None, m: Measurement) -> str:
-    """PASS or MISS against the issue's goal, saying by how much when it misses."""
+def verdict(goal: Goal | None, m: Measurement, scale: str = "full") -> str:
+    """PASS or MISS against the issue's goal (set for scale full), by how much when it misses.
+
+    At another scale the goal is not judged: the statements per operation instead.
+    """
     if m.skipped:
         return m.skipped
     if m.error or m.baseline is None or m.head is None:
@@ -30,6 +34,8 @@ def verdict(goal: Goal | None, m: Measurement) -> str:
         return "MISS (results differ)"
     if goal is None:
         return "no goal"
+    if scale != "full":
+        return f"{m.baseline_statements} → {m.head_statements} statements; goal judged at full"
     if goal.p95_max_ms is not None and m.head.p95_ms > goal.p95_max_ms:
         return f"MISS (p95 {ms(m.head.p95_ms)} ms)"
     if goal.speedup_min is not None:
@@ -51,12 +57,22 @@ def _plan_met(scenario: Scenario, m: Measurement) -> str:
     return "met" if m.head.p95_ms <= scenario.plan_target_ms else "missed"
 
 
+RTT_MS = 0.5  # a network round trip, as between an app server and its database
 SCENARIO_HEADER = (
     "scenario", "prepare mode", "plan (before → target)", "goal at head",
     "baseline median / p95 ms", "head median / p95 ms", "speed-up (median)",
-    "statements (baseline → head)", "DB exec ms/op (baseline → head)", "same result",
-    "plan target", "verdict", "load avg",
+    "round trips (baseline → head)", f"median at {RTT_MS} ms RTT, modelled (baseline → head)",
+    "DB exec ms/op (baseline → head)", "same result", "plan target", "verdict", "load avg",
 )  # fmt: skip
+
+
+def round_trips(statements: int | None) -> int:
+    """Per operation: its statements, plus the BEGIN and the closing ROLLBACK of its session."""
+    return (statements or 0) + 2
+
+
+def at_rtt(median_ms: float, statements: int | None) -> float:
+    return median_ms + round_trips(statements) * RTT_MS
 
 
 def scenario_table(result: BenchResult) -> str:
@@ -66,47 +82,51 @@ def scenario_table(result: BenchResult) -> str:
         first = [s.title, m.mode, s.plan, s.goal.text if s.goal else "—"]
         if m.baseline is None or m.head is None:
             error = f"{verdict(s.goal, m)}{': ' + m.error if m.error else ''}"
-            rows.append([*first, *["—"] * 7, error, "—"])
+            rows.append([*first, *["—"] * 8, error, "—"])
             continue
         rows.append([
             *first,
             f"{ms(m.baseline.median_ms)} / {ms(m.baseline.p95_ms)}",
             f"{ms(m.head.median_ms)} / {ms(m.head.p95_ms)}",
             f"{ratio(m.baseline.median_ms, m.head.median_ms):.0f}x",
-            f"{m.baseline_statements} → {m.head_statements}",
+            f"{round_trips(m.baseline_statements)} → {round_trips(m.head_statements)}",
+            f"{ms(at_rtt(m.baseline.median_ms, m.baseline_statements))}"
+            f" → {ms(at_rtt(m.head.median_ms, m.head_statements))}",
             f"{_server(m.baseline_server_ms)} → {_server(m.head_server_ms)}",
-            "yes" if m.same_result else "NO", _plan_met(s, m), verdict(s.goal, m),
+            "yes" if m.same_result else "NO", _plan_met(s, m), verdict(s.goal, m, result.scale),
             _server(m.load_average),
         ])  # fmt: skip
     return output.table(SCENARIO_HEADER, rows)
 
 
-def _cleanup_verdict(run: CleanupResult) -> list[str]:
-    if run.state != "head":
-        return ["— (the plan's code)", "—"]
-    why = [f"{run.rows_per_second:,.0f} rows/s"] if run.rows_per_second < CLEANUP_RATE_GOAL else []
-    if run.inserts is None or run.inserts.p95_ms > CLEANUP_INSERT_P95_GOAL_MS:
-        why.append("insert p95")
-    return ["≥ 100k rows/s, insert p95 ≤ 10 ms", f"MISS ({', '.join(why)})" if why else "PASS"]
+def _p95(timing: Timing | None) -> float:
+    return timing.p95_ms if timing else math.inf
+
+
+def cleanup_verdicts(cleanup: list[CleanupResult]) -> str:
+    """Head against the goals: rows/s at least the naive DELETE's, touches' p95 ≤ 10 ms."""
+    by = {r.state: r for r in cleanup}
+    base, head = by["baseline"], by["head"]
+    p95, base_p95 = (max(_p95(r.latency[op]) for op in TOUCHES) for r in (head, base))
+    why = [] if head.rows_per_second >= base.rows_per_second else ["rows/s"]
+    why += [] if p95 <= CLEANUP_TOUCH_P95_GOAL_MS else ["touch p95"]
+    return (
+        f"Goals at head: rows/s ≥ the naive DELETE's ({head.rows_per_second:,.0f} against"
+        f" {base.rows_per_second:,.0f}), touch p95 ≤ {CLEANUP_TOUCH_P95_GOAL_MS:g} ms"
+        f" ({p95:.2f} ms; the baseline's {base_p95:.2f} ms):"
+        f" {'MISS (' + ', '.join(why) + ')' if why else 'PASS'}."
+    )
 
 
 def cleanup_table(result: BenchResult) -> str:
     if result.cleanup_error:
         return f"Memory cleanup: {result.cleanup_error}"
-    header = (
-        "memory cleanup", "rows before", "rows deleted", "seconds", "rows/s",
-        "concurrent inserts", "insert p50 / p95 / max ms", "goal", "verdict",
-    )  # fmt: skip
-    rows = [
-        [run.state, f"{run.rows_before:,}", f"{run.rows_deleted:,}", f"{run.seconds:.2f}",
-         f"{run.rows_per_second:,.0f}", run.inserts.runs if run.inserts else 0,
-         " / ".join(output.timing_cells(run.inserts, ("median_ms", "p95_ms", "max_ms"))),
-         *_cleanup_verdict(run)]
-        for run in result.cleanup
-    ]  # fmt: skip
     same = {True: "yes", False: "NO", None: "—"}[result.cleanup_same_result]
-    return output.table(header, rows) + (
-        f"\n\nBoth states left the same rows (per type/importance): {same}."
+    return (
+        memory_cleanup.table(result.cleanup)
+        + "\n\n"
+        + cleanup_verdicts(result.cleanup)
+        + f" Both states left the same rows (per type/importance): {same}."
     )
 
 
@@ -148,22 +168,36 @@ def storage_table(result: BenchResult) -> str:
     )
 
 
-def markdown(result: BenchResult) -> str:
-    counts = {"PASS": 0, "MISS": 0}
-    for m in result.measurements:
-        v = verdict(SCENARIO_BY_KEY[m.scenario].goal, m)
-        for key in counts:
-            if v.startswith(key):
-                counts[key] += 1
+def slower(result: BenchResult) -> list[str]:
+    """The cells where head's median is above the baseline's."""
+    return [
+        f"{SCENARIO_BY_KEY[m.scenario].title} [{m.mode}]"
+        for m in result.measurements
+        if m.baseline and m.head and m.head.median_ms > m.baseline.median_ms
+    ]
+
+
+def section(result: BenchResult) -> str:
+    verdicts = [verdict(SCENARIO_BY_KEY[m.scenario].goal, m) for m in result.measurements]
+    counts = {k: sum(v.startswith(k) for v in verdicts) for k in ("PASS", "MISS")}
+    goals = (
+        f"Goals at head: {counts['PASS']} PASS, {counts['MISS']} MISS."
+        if result.scale == "full"
+        else "Goals are set for scale full and judged only there."
+    )
+    late = slower(result)
     parts = [
-        f"## agentdb benchmark: scale {result.scale}, {result.runs} timed runs per cell",
+        f"## agentdb benchmark: scale {result.scale} ({result.rows:,} rows),"
+        f" {result.runs} timed runs per cell",
         "",
         f"Dataset generated at baseline in {result.generate_seconds:.1f} s; "
         f"upgrade of the copy to head with the real migrations: {result.upgrade_seconds:.1f} s.",
-        f"Goals at head: {counts['PASS']} PASS, {counts['MISS']} MISS."
+        f"{goals} Head slower than baseline (median): {', '.join(late) if late else 'nowhere'}."
         f" Machine: {os.cpu_count()} CPUs, 1-minute load average "
         + " → ".join(f"{x:.1f}" for x in result.load_average)
         + " (start → end; above the CPU count, other work shared the machine).",
+        f"Round trips: statements + BEGIN + ROLLBACK; the {RTT_MS} ms RTT column adds"
+        f" round trips times {RTT_MS} ms to the median measured on loopback (modelled).",
         "",
         scenario_table(result),
         "",
@@ -174,22 +208,104 @@ def markdown(result: BenchResult) -> str:
     return "\n".join(parts) + "\n"
 
 
-def results_json(result: BenchResult) -> dict[str, Any]:
-    """The result as JSON, each measurement with its verdict."""
-    data: dict[str, Any] = jsonable(result)
-    for m, raw in zip(data["measurements"], result.measurements, strict=True):
-        m["verdict"] = verdict(SCENARIO_BY_KEY[raw.scenario].goal, raw)
-    return data
+def _pairs(results: list[BenchResult]) -> list[tuple[Measurement, Measurement]]:
+    """The default prepare mode's cells at the smallest and the largest scale, side by side."""
+    small, large = results[0], results[-1]
+    return [
+        (a, b)
+        for a, b in zip(small.measurements, large.measurements, strict=True)
+        if a.mode == MODES[0][0] and a.baseline and a.head and b.baseline and b.head
+    ]
 
 
-def chart(result: BenchResult, path: Path) -> Path | None:
-    """Baseline against head p95 per scenario, one panel per prepare mode, log scale."""
+def growth_table(results: list[BenchResult]) -> str:
+    small, large = results[0], results[-1]
+    header = (
+        "scenario", "state", f"median ms at {small.scale} ({small.rows:,} rows)",
+        f"median ms at {large.scale} ({large.rows:,} rows)", "growth (large / small)",
+        "statements", "load avg",
+    )  # fmt: skip
+    rows = [
+        [SCENARIO_BY_KEY[a.scenario].title, state, ms(ta.median_ms), ms(tb.median_ms),
+         f"{ratio(tb.median_ms, ta.median_ms):.1f}x", getattr(b, f"{state}_statements"),
+         f"{b.load_average or 0:.1f}"]
+        for a, b in _pairs(results)
+        for state in ("baseline", "head")
+        for ta, tb in [(getattr(a, state), getattr(b, state))]
+    ]  # fmt: skip
+    return (
+        f"## How the cost grows with the data: {small.scale} → {large.scale}"
+        f" ({large.rows / small.rows:.0f}x the rows), {MODES[0][0]}\n\n"
+        + output.table(header, rows)
+        + "\n\nGrowth 1x is flat: the cost does not depend on the data's size."
+    )
+
+
+def markdown(results: list[BenchResult]) -> str:
+    parts = [section(r) for r in results]
+    return "\n".join(parts if len(results) < 2 else [*parts, growth_table(results) + "\n"])
+
+
+def results_json(results: list[BenchResult]) -> dict[str, Any]:
+    """Every scale's result as JSON, each measurement with its verdict and round trips."""
+    scales: list[dict[str, Any]] = []
+    for result in results:
+        data: dict[str, Any] = jsonable(result)
+        for m, raw in zip(data["measurements"], result.measurements, strict=True):
+            m["verdict"] = verdict(SCENARIO_BY_KEY[raw.scenario].goal, raw, result.scale)
+            for state in ("baseline", "head"):
+                m[f"{state}_round_trips"] = round_trips(raw.__dict__[f"{state}_statements"])
+        scales.append(data)
+    return {"scales": scales, "rtt_ms_modelled": RTT_MS}
+
+
+def growth_chart(results: list[BenchResult], path: Path) -> Path | None:
+    """Median against rows, log-log: one line per scenario and state."""
+    plt = _pyplot()
+    if plt is None or len(results) < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(11, 8))
+    x = [results[0].rows, results[-1].rows]
+    for a, b in _pairs(results):
+        for state, style in (("baseline", "--"), ("head", "-")):
+            y = [getattr(a, state).median_ms, getattr(b, state).median_ms]
+            label = f"{SCENARIO_BY_KEY[a.scenario].title} ({state})"
+            ax.plot(
+                x,
+                y,
+                style,
+                marker="o",
+                label=label,
+                color="#c0392b" if state == "baseline" else "#27ae60",
+                alpha=0.6,
+            )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rows in the dataset (log)")
+    ax.set_ylabel("median latency, ms (log); dashed red: baseline, green: head")
+    ax.set_title("agentdb: cost against data size")
+    ax.grid(which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _pyplot() -> Any:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None
+    return plt
+
+
+def chart(result: BenchResult, path: Path) -> Path | None:
+    """Baseline against head p95 per scenario, one panel per prepare mode, log scale."""
+    plt = _pyplot()
+    if plt is None:
         return None
     modes = [name for name, _ in MODES]
     fig, axes = plt.subplots(1, len(modes), figsize=(16, 8), sharey=True)
@@ -220,8 +336,9 @@ def chart(result: BenchResult, path: Path) -> Path | None:
     return path
 
 
-def write(result: BenchResult, out: Path) -> list[Path]:
-    """Write report.md, results.json and bench.png into `out`."""
-    files = output.write(out, {"report.md": markdown(result), "results.json": results_json(result)})
-    png = chart(result, out / "bench.png")
-    return files if png is None else [*files, png]
+def write(results: list[BenchResult], out: Path, extra: str = "", data: Any = None) -> list[Path]:
+    """Write report.md, results.json, bench.png (the largest scale) and growth.png into `out`."""
+    json_data = results_json(results) | ({} if data is None else data)
+    files = output.write(out, {"report.md": markdown(results) + extra, "results.json": json_data})
+    pngs = [chart(results[-1], out / "bench.png"), growth_chart(results, out / "growth.png")]
+    return [*files, *(p for p in pngs if p is not None)]

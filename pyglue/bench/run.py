@@ -47,6 +47,7 @@ class Measurement:
 @dataclass
 class BenchResult:
     scale: str
+    rows: int  # the dataset's rows, all tables
     runs: int
     generate_seconds: float
     upgrade_seconds: float
@@ -116,8 +117,11 @@ def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress)
     finally:
         for engine in setup.values():
             engine.dispose()
+    sc = states.dataset.scale  # rows of the main tables (tools, metrics and such left out)
+    rows = sc.users + sc.agents + sc.agent_executions + sc.workflow_executions + sc.memories
+    rows += sc.workflows * (1 + sc.blocks_per_workflow + sc.edges_per_workflow)
     result = BenchResult(
-        states.scale, runs, states.generate_seconds, states.upgrade_seconds, ctx.describe()
+        states.scale, rows, runs, states.generate_seconds, states.upgrade_seconds, ctx.describe()
     )
     result.storage, result.load_average = storage, [os.getloadavg()[0]]
     for mode, threshold in MODES:
@@ -151,10 +155,9 @@ def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress)
         same = (base.rows_deleted, base.remaining) == (head.rows_deleted, head.remaining)
         result.cleanup_same_result = same
         for run in result.cleanup:
-            p95 = f"{run.inserts.p95_ms:.2f} ms" if run.inserts else "n/a"
+            p95 = {op: f"{t.p95_ms:.2f}" if t else "n/a" for op, t in run.latency.items()}
             progress(
-                f"  memory cleanup [{run.state}]: {run.rows_deleted} rows in {run.seconds:.2f} s,"
-                f" concurrent insert p95 {p95}"
+                f"  memory cleanup [{run.state}]: {run.rows_per_second:,.0f} rows/s, p95 ms {p95}"
             )
     result.load_average.append(os.getloadavg()[0])
     return result

@@ -30,7 +30,7 @@ def test_bench_small_gives_the_same_results_at_both_states(
          "--database-url", pg_cluster.url("postgres"), "--out", str(tmp_path)]
     )  # fmt: skip
     assert status == 0
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = json.loads((tmp_path / "results.json").read_text())["scales"][0]
     measurements = results["measurements"]
     assert {m["scenario"] for m in measurements} == {s.key for s in SCENARIOS}
     assert len(measurements) == 2 * len(SCENARIOS)  # both prepare modes
@@ -170,12 +170,13 @@ def test_memory_cleanup_compares_batched_and_naive(
     )  # fmt: skip
     assert status == 0
     results = json.loads((tmp_path / "memory-cleanup.json").read_text())
-    assert [(r["cleanup"], r["rows_deleted"]) for r in results] == [
+    assert [(r["state"], r["rows_deleted"]) for r in results] == [
         ("batched", 3000),
         ("naive", 3000),
     ]
     assert (
-        "| cleanup | deleted | seconds | inserts |" in (tmp_path / "memory-cleanup.md").read_text()
+        "| cleanup | rows deleted | seconds | rows/s | insert p50 / p95 / max ms |"
+        in (tmp_path / "memory-cleanup.md").read_text()
     )
 
 
@@ -232,6 +233,19 @@ def test_verdict_says_pass_or_miss_plainly() -> None:
     assert report.verdict(None, differ) == "MISS (results differ)"
     skipped = Measurement("dashboard", "m", skipped="not available: x")
     assert report.verdict(None, skipped) == "not available: x"
+
+
+def test_goals_are_judged_only_at_full_scale_and_round_trips_priced() -> None:
+    fast, slow = summarize([0.5, 0.5]), summarize([40.0, 50.0])
+    m = Measurement(
+        "dashboard", "m", baseline=slow, head=fast, baseline_statements=3, head_statements=1,
+        same_result=True,
+    )  # fmt: skip
+    goal = Goal("p95 ≤ 0.1 ms", p95_max_ms=0.1)
+    assert report.verdict(goal, m, "small") == "3 → 1 statements; goal judged at full"
+    assert report.verdict(goal, m, "full") == "MISS (p95 0.50 ms)"
+    # BEGIN, the statement, ROLLBACK: 3 round trips of 0.5 ms on top of the 0.5 ms measured
+    assert report.at_rtt(0.5, 1) == 2.0
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ def test_async_session_runs_the_same_statements_with_the_same_results(
                     with count_queries(engine) as counted:
                         result = await session.execute(builder())
                         value = (
-                            result.scalar_one_or_none()
+                            result.unique().scalar_one_or_none()
                             if name in SINGLE
                             else list(result.scalars())
                         )
