@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from pyglue.bench.memory_cleanup import report, run
+from pyglue.bench.memory_cleanup import run, table
 from pyglue.dburl import libpq_dsn
 
 
@@ -19,11 +19,12 @@ from pyglue.dburl import libpq_dsn
 def test_inserts_during_a_100k_cleanup(head_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     results = run(head_url, expired=100_000, live=10_000, batch_size=5000, naive=False)
     with capsys.disabled():
-        print("\n" + report(results))
+        print("\n" + table(results))
     (batched,) = results
-    assert batched.cleanup == "batched"
+    assert batched.state == "batched"
     assert batched.rows_deleted == 100_000
-    assert batched.inserts > 0
+    inserts = batched.latency["insert"]
+    assert inserts is not None
     with psycopg.connect(libpq_dsn(make_url(head_url))) as conn:
         inserted, live = conn.execute(
             "SELECT count(*) FILTER (WHERE session_id LIKE 'bench-%'),"
@@ -34,6 +35,6 @@ def test_inserts_during_a_100k_cleanup(head_url: str, capsys: pytest.CaptureFixt
         ).fetchall()
     # the live rows and every row inserted during the cleanup are still there
     assert live == 10_000
-    assert inserted >= batched.inserts
+    assert inserted >= inserts.runs
     # rounds of one batch per policy: short_term's 60,000 rows take 12 full batches and a short one
     assert runs == [("succeeded", 13)]
