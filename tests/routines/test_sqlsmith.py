@@ -32,7 +32,7 @@ SEED = 12
 CRASH = re.compile(r"PANIC|terminated by signal|was terminated|server closed the connection")
 INTERNAL = re.compile(r"cache lookup failed|unrecognized node type|unexpected|XX000")
 ENTRY = re.compile(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
-NAMED = ("p_", "memory_policies.")
+NAMED = ("p_", "memory_policies.", "retention_policies.")
 
 pytestmark = [
     pytest.mark.slow,
