@@ -111,9 +111,13 @@ def _extensions(conn: Connection) -> dict[str, tuple[bool, bool]]:
 def _tables(conn: Connection) -> list[TableSize]:
     rows = conn.execute(
         text(
-            "SELECT c.relname, greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid)"
-            " FROM pg_class c WHERE c.relkind IN ('r', 'p')"
-            " AND c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
+            # a partitioned table counts its partitions, which are not listed
+            "SELECT c.relname, sum(greatest(p.reltuples, 0))::bigint,"
+            " sum(pg_total_relation_size(p.oid))::bigint"
+            " FROM pg_class c CROSS JOIN LATERAL pg_partition_tree(c.oid) t"
+            " JOIN pg_class p ON p.oid = t.relid"
+            " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+            " AND c.relnamespace = 'public'::regnamespace GROUP BY c.relname ORDER BY c.relname"
         )
     )
     return [TableSize(name, int(count), int(size)) for name, count, size in rows]

@@ -67,6 +67,8 @@ AFTER_SWAP = {
     "partitions/check_workflow_execution_reference.sql": "eefcbd81fb47",
     "partitions/clear_workflow_execution_references.sql": "2b4233718963",
     "partitions/expired_partitions.sql": "b609a3cca136",
+    "partitions/retention_horizon.sql": "5f61d6737b46",
+    "partitions/create_partitions_ahead.sql": "8c4e7d129b05",
     "partitions/seed_policies.sql": "99a6d0b9c2d1",
 }
 
@@ -84,11 +86,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    run_frozen(revision, {"downgrade.sql": "bbcea9a76d5a"})
+    run_frozen(revision, {"downgrade.sql": "ca9fcf5db1df"})
     # the versions the earlier revisions installed, from their frozen copies
     run_frozen("0010", {
         "stats/track_workflow_execution_stats.sql": "413d9a32b815",
         "stats/track_agent_execution_stats.sql": "17c80da2dec8",
         "stats/track_execution_metrics_stats.sql": "2c172f614fa6",
     })  # fmt: skip
-    run_frozen("0013", {"partitions/expired_partitions.sql": "6754f8ad18c2"})
+    run_frozen("0013", {
+        "partitions/expired_partitions.sql": "6754f8ad18c2",
+        "partitions/retention_horizon.sql": "46c679948a4a",
+        "partitions/create_partitions_ahead.sql": "e4a5acc7d098",
+    })  # fmt: skip

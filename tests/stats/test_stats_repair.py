@@ -61,8 +61,9 @@ def _history(conn: psycopg.Connection[Any], day: date, runs: int = 6) -> None:
         ).fetchone()  # fmt: skip
         assert row is not None
         conn.execute(
-            "INSERT INTO execution_metrics (execution_id, llm_call_count, total_tokens, cost) "
-            "VALUES (%s, 1, 10, 0.25)",
+            "INSERT INTO execution_metrics"
+            " (execution_id, started_at, llm_call_count, total_tokens, cost) "
+            "SELECT id, started_at, 1, 10, 0.25 FROM agent_executions WHERE id = %s",
             (row[0],),
         )
     conn.execute(

@@ -89,6 +89,8 @@ DROP SCHEMA agentdb_unpartitioning;
 DROP FUNCTION agentdb.check_workflow_execution_reference();
 DROP FUNCTION agentdb.clear_workflow_execution_references();
 DROP FUNCTION agentdb.expired_partitions(timestamptz);
+DROP FUNCTION agentdb.retention_horizon();
+DROP FUNCTION agentdb.create_partitions_ahead(regclass, integer, boolean, interval);
 
 CREATE INDEX ix_workflow_executions_workflow_id ON public.workflow_executions (workflow_id);
 CREATE INDEX ix_workflow_executions_session_id ON public.workflow_executions (session_id);
