@@ -40,6 +40,11 @@ partition is retired by retention as a whole once its upper bound is older
 than the policy's keep. An empty table (a new database) is dropped, not
 attached.
 
+Retention records the upper bound of the latest partition it dropped
+(retention_policies.dropped_before): that is the stats horizon now, since a
+default partition can hold rows older than every month and an adopted
+table starts at MINVALUE.
+
 Downgrade: offline. Plain tables rebuilt by copying every row under an
 ACCESS EXCLUSIVE lock; retention policies of the three tables deleted.
 
@@ -67,13 +72,19 @@ AFTER_SWAP = {
     "partitions/check_workflow_execution_reference.sql": "eefcbd81fb47",
     "partitions/clear_workflow_execution_references.sql": "2b4233718963",
     "partitions/expired_partitions.sql": "b609a3cca136",
-    "partitions/retention_horizon.sql": "5f61d6737b46",
+    "partitions/retention_horizon.sql": "0cf5297dcf72",
+    "partitions/drop_expired_partitions.sql": "8da8f0cb6179",
     "partitions/create_partitions_ahead.sql": "8c4e7d129b05",
     "partitions/seed_policies.sql": "99a6d0b9c2d1",
 }
 
 
+# the live definition of the table upgrade.sql ALTERs (dropped_before)
+DECLARED = {"partitions/retention_policies.sql": "281bb39854f4"}
+
+
 def upgrade() -> None:
+    run_frozen(revision, {"upgrade.sql": "e2ed7428e49f"})
     with op.get_context().autocommit_block():
         conn = op.get_bind().connection.driver_connection
         assert conn is not None
@@ -86,7 +97,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    run_frozen(revision, {"downgrade.sql": "ca9fcf5db1df"})
+    run_frozen(revision, {"downgrade.sql": "846dc8005035"})
     # the versions the earlier revisions installed, from their frozen copies
     run_frozen("0010", {
         "stats/track_workflow_execution_stats.sql": "413d9a32b815",
@@ -97,4 +108,5 @@ def downgrade() -> None:
         "partitions/expired_partitions.sql": "6754f8ad18c2",
         "partitions/retention_horizon.sql": "46c679948a4a",
         "partitions/create_partitions_ahead.sql": "e4a5acc7d098",
+        "partitions/drop_expired_partitions.sql": "3ce9e6bf541f",
     })  # fmt: skip

@@ -94,10 +94,9 @@ def test_a_run_older_than_every_month_lands_in_the_default_partition(conn: Any) 
         (run, AGENT, USER),
     )
     assert partition_of(conn, "agent_executions", "id", run) == "agent_executions_default"
+    # nothing was dropped: no day is outside what verify compares
+    assert conn.execute("SELECT agentdb.retention_horizon()").fetchone() == (None,)
     assert recount_differences(conn) == []
-    assert conn.execute("SELECT agentdb.retention_horizon()").fetchone() == (
-        datetime(2020, 1, 15).date(),
-    )
 
 
 def test_an_unknown_workflow_run_is_refused_like_the_foreign_key_did(conn: Any) -> None:
@@ -137,4 +136,3 @@ def test_deleting_a_workflow_run_clears_its_agent_runs_and_moving_it_does_not(co
         "SELECT workflow_execution_id FROM agent_executions ORDER BY workflow_execution_id"
     ).fetchall()
     assert references == [(kept,), (None,)]
-    assert recount_differences(conn) == []
