@@ -65,6 +65,7 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+PARTITIONED_TABLES = {"partitions/execution_tables.sql": "ed3dd0de639a"}
 AFTER_SWAP = {
     "stats/track_workflow_execution_stats.sql": "858864a78aee",
     "stats/track_agent_execution_stats.sql": "06f0d90eda55",
@@ -90,7 +91,7 @@ def upgrade() -> None:
         assert conn is not None
         adopt(
             conn,
-            read_frozen(revision, "partitions/execution_tables.sql", "ed3dd0de639a"),
+            "".join(read_frozen(revision, name, pin) for name, pin in PARTITIONED_TABLES.items()),
             [read_frozen(revision, name, pin) for name, pin in AFTER_SWAP.items()],
             log=print,
         )

@@ -112,9 +112,9 @@ def test_adoption_keeps_every_row_while_the_platform_writes(at_0015: str) -> Non
             (written,),
         ).fetchone()
         assert found == (len(written),)
-        assert conn.execute("SELECT count(*) FROM agentdb.verify_execution_stats()").fetchone() == (
-            0,
-        )
+        assert conn.execute(
+            "SELECT count(*) FROM agentdb.verify_execution_stats('2000-01-01', '2100-01-01')"
+        ).fetchone() == (0,)
     after = table_checksums(at_0015, EXECUTION_TABLES)
     assert after["workflow_executions"] == before["workflow_executions"]
     assert after["agent_executions"][0] == before["agent_executions"][0] + len(written)

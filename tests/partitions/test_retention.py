@@ -222,7 +222,7 @@ def test_the_execution_tables_are_seeded_with_90_days_and_3_months_ahead(head_ur
             " FROM agentdb.retention_policies ORDER BY 1"
         ).fetchall()
         assert rows == [
-            (f"public.{table}", timedelta(days=90), 3, True, None)
+            (table, timedelta(days=90), 3, True, None)
             for table in ("agent_executions", "execution_metrics", "workflow_executions")
         ]
         assert conn.execute("SELECT agentdb.retention_horizon()").fetchone() == (None,)
