@@ -72,6 +72,7 @@ AFTER_SWAP = {
     "stats/track_execution_metrics_stats.sql": "b0240d17cfc6",
     "partitions/check_workflow_execution_reference.sql": "eefcbd81fb47",
     "partitions/clear_workflow_execution_references.sql": "2b4233718963",
+    "partitions/monthly_partitions.sql": "9fd16cec3c51",
     "partitions/expired_partitions.sql": "b609a3cca136",
     "partitions/retention_horizon.sql": "0cf5297dcf72",
     "partitions/drop_expired_partitions.sql": "8da8f0cb6179",
@@ -98,7 +99,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    run_frozen(revision, {"downgrade.sql": "846dc8005035"})
+    run_frozen(revision, {"downgrade.sql": "7bd76f40a309"})
     # the versions the earlier revisions installed, from their frozen copies
     run_frozen("0010", {
         "stats/track_workflow_execution_stats.sql": "413d9a32b815",
@@ -106,6 +107,7 @@ def downgrade() -> None:
         "stats/track_execution_metrics_stats.sql": "2c172f614fa6",
     })  # fmt: skip
     run_frozen("0013", {
+        "partitions/monthly_partitions.sql": "90978cd4c881",
         "partitions/expired_partitions.sql": "6754f8ad18c2",
         "partitions/retention_horizon.sql": "46c679948a4a",
         "partitions/create_partitions_ahead.sql": "e4a5acc7d098",

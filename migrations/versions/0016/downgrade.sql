@@ -90,6 +90,7 @@ DROP FUNCTION agentdb.check_workflow_execution_reference();
 DROP FUNCTION agentdb.clear_workflow_execution_references();
 DROP FUNCTION agentdb.expired_partitions(timestamptz);
 DROP FUNCTION agentdb.retention_horizon();
+DROP FUNCTION agentdb.monthly_partitions(regclass);
 DROP FUNCTION agentdb.drop_expired_partitions(timestamptz, interval);
 ALTER TABLE agentdb.retention_policies DROP COLUMN dropped_before;
 DROP FUNCTION agentdb.create_partitions_ahead(regclass, integer, boolean, interval);
