@@ -92,15 +92,6 @@ ROOTS = """
 """
 
 
-def partitions_scanned(nodes: list[dict[str, Any]], table: str) -> set[str]:
-    """The partitions of `table` a plan reads (after pruning at plan time)."""
-    return {
-        n["Partition Relation Name"]
-        for n in nodes
-        if n.get("Relation Name") == table and "Partition Relation Name" in n
-    }
-
-
 def subplans_removed(nodes: list[dict[str, Any]]) -> int:
     """Partitions pruned when the plan ran (generic plans prune at execution)."""
     return sum(int(n.get("Subplans Removed", 0)) for n in nodes)

@@ -70,6 +70,7 @@ AFTER_SWAP = {
     "stats/track_workflow_execution_stats.sql": "858864a78aee",
     "stats/track_agent_execution_stats.sql": "06f0d90eda55",
     "stats/track_execution_metrics_stats.sql": "b0240d17cfc6",
+    "stats/raw_agent_execution_stats.sql": "43a5b3046a6a",
     "partitions/check_workflow_execution_reference.sql": "eefcbd81fb47",
     "partitions/clear_workflow_execution_references.sql": "2b4233718963",
     "partitions/monthly_partitions.sql": "9fd16cec3c51",
@@ -105,6 +106,7 @@ def downgrade() -> None:
         "stats/track_workflow_execution_stats.sql": "413d9a32b815",
         "stats/track_agent_execution_stats.sql": "17c80da2dec8",
         "stats/track_execution_metrics_stats.sql": "2c172f614fa6",
+        "stats/raw_agent_execution_stats.sql": "097378052158",
     })  # fmt: skip
     run_frozen("0013", {
         "partitions/monthly_partitions.sql": "90978cd4c881",
