@@ -23,7 +23,6 @@ from pyglue.bench import (
     datagen,
     harness,
     instrument_overhead,
-    loadreport,
     loadtest,
     memory_cleanup,
     output,
@@ -76,7 +75,7 @@ def _loadtest(states: States, args: Namespace) -> tuple[str, Any]:
         phases = asyncio.run(
             loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
         )
-    text = loadreport.markdown(phases, think_s=args.think, scale=states.scale)
+    text = loadtest.markdown(phases, think_s=args.think, scale=states.scale)
     _publish(args, text, phases)
     return text, phases
 
