@@ -105,3 +105,79 @@ SELECT %(agent)s, %(type)s::text, %(importance)s, repeat('x', 200),
 -- name: cleanup_agent
 WITH u AS (INSERT INTO users (email) VALUES (%s) RETURNING id)
 INSERT INTO agents (id, user_id, name) SELECT %s, id, 'bench agent' FROM u RETURNING 1
+
+-- name: retention_setup
+-- one old month (2020-01), in a monthly-partitioned table and in a flat one
+CREATE TABLE bench_part (id bigint, started_at timestamptz NOT NULL, status text, payload text,
+                         PRIMARY KEY (id, started_at)) PARTITION BY RANGE (started_at);
+CREATE TABLE bench_part_p2020_01 PARTITION OF bench_part
+   FOR VALUES FROM ('2020-01-01') TO ('2020-02-01');
+CREATE TABLE bench_part_now PARTITION OF bench_part
+   FOR VALUES FROM (date_trunc('month', now())) TO (date_trunc('month', now()) + interval '1 month');
+CREATE INDEX ON bench_part (started_at);
+CREATE TABLE bench_flat (id bigint PRIMARY KEY, started_at timestamptz NOT NULL, status text,
+                         payload text);
+CREATE INDEX ON bench_flat (started_at);
+INSERT INTO bench_part
+SELECT i, timestamptz '2020-01-01' + (i %% 2678400) * interval '1 s', 'completed', repeat('x', 100)
+  FROM generate_series(1, %(rows)s) i;
+INSERT INTO bench_flat SELECT * FROM bench_part;
+
+-- name: retention_delete_batch
+DELETE FROM bench_flat WHERE id IN (SELECT id FROM bench_flat
+ WHERE started_at < date_trunc('month', now()) ORDER BY id LIMIT %s)
+
+-- name: context_history_user
+-- whoever ran the busiest workflow most, and how often
+SELECT user_id, count(*) FROM workflow_executions WHERE workflow_id = :w
+ GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1
+
+-- name: context_agent_user
+SELECT user_id FROM agent_executions WHERE agent_id = :a
+ GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1
+
+-- name: context_deep_cursor
+SELECT started_at, id FROM workflow_executions WHERE user_id = :u AND workflow_id = :w
+ ORDER BY started_at DESC, id DESC OFFSET :off LIMIT 1
+
+-- name: context_provider
+-- the rarest provider that still matches something: a selective search
+SELECT configuration ->> 'llm_provider', count(*) FROM agents
+ WHERE configuration ->> 'llm_provider' IS NOT NULL GROUP BY 1 ORDER BY count(*), 1 LIMIT 1
+
+-- name: context_node_type
+-- the rarest node type that still matches something
+SELECT t, count(DISTINCT w.id)
+  FROM workflows w,
+       LATERAL (SELECT DISTINCT n ->> 'type' AS t
+                  FROM json_array_elements(w.graph_definition -> 'nodes') n) x
+ WHERE t IS NOT NULL GROUP BY t ORDER BY count(DISTINCT w.id), t LIMIT 1
+
+-- name: context_texts
+-- how the stored json texts of the sample agent and workflow write `"key": value`
+SELECT (SELECT configuration::text FROM agents WHERE id = :a),
+       (SELECT graph_definition::text FROM workflows WHERE id = :w)
+
+-- name: load_population
+-- up to :size users who own a workflow with an agent block and an agent, heaviest first
+SELECT u.id,
+       ARRAY(SELECT DISTINCT b.workflow_id FROM workflows w
+               JOIN agent_blocks b ON b.workflow_id = w.id AND b.agent_id IS NOT NULL
+              WHERE w.user_id = u.id ORDER BY b.workflow_id LIMIT 10),
+       ARRAY(SELECT a.id FROM agents a WHERE a.user_id = u.id ORDER BY a.id LIMIT 10)
+  FROM users u ORDER BY (u.id = :heaviest) DESC, md5(u.id::text) LIMIT :size
+
+-- name: server_execution_ms
+-- milliseconds this database spent executing statements since the reset (ours excluded)
+SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements
+ WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND query NOT LIKE '%pg_stat_statements%'
+
+-- name: server_reset
+SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)
+
+-- name: datagen_sample_workflow
+-- a workflow of a normal user with every block and at least one agent block
+SELECT workflow_id FROM agent_blocks WHERE workflow_id <> ALL(%s)
+ GROUP BY workflow_id HAVING count(*) = %s AND count(agent_id) > 0
+ ORDER BY workflow_id LIMIT 1

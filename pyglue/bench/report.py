@@ -259,81 +259,72 @@ def results_json(results: list[BenchResult]) -> dict[str, Any]:
     return {"scales": scales, "rtt_ms_modelled": RTT_MS}
 
 
-def growth_chart(results: list[BenchResult], path: Path) -> Path | None:
-    """Median against rows, log-log: one line per scenario and state."""
-    plt = _pyplot()
-    if plt is None or len(results) < 2:
-        return None
-    fig, ax = plt.subplots(figsize=(11, 8))
-    x = [results[0].rows, results[-1].rows]
-    for a, b in _pairs(results):
-        for state, style in (("baseline", "--"), ("head", "-")):
-            y = [getattr(a, state).median_ms, getattr(b, state).median_ms]
-            label = f"{SCENARIO_BY_KEY[a.scenario].title} ({state})"
-            ax.plot(
-                x,
-                y,
-                style,
-                marker="o",
-                label=label,
-                color="#c0392b" if state == "baseline" else "#27ae60",
-                alpha=0.6,
-            )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("rows in the dataset (log)")
-    ax.set_ylabel("median latency, ms (log); dashed red: baseline, green: head")
-    ax.set_title("agentdb: cost against data size")
-    ax.grid(which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _pyplot() -> Any:
+def _figure(size: tuple[int, int], panels: int = 1) -> Any:
+    """A matplotlib figure and its axes; (None, None) without matplotlib."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None, None
+    return plt.subplots(1, panels, figsize=size, sharey=panels > 1)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def growth_chart(results: list[BenchResult], path: Path) -> Path | None:
+    """Median against rows, log-log: one line per scenario and state."""
+    fig, ax = _figure((11, 8))
+    if fig is None or len(results) < 2:
         return None
-    return plt
+    x = [results[0].rows, results[-1].rows]
+    for a, b in _pairs(results):
+        for state, style, color in (("baseline", "--", "#c0392b"), ("head", "-", "#27ae60")):
+            y = [getattr(a, state).median_ms, getattr(b, state).median_ms]
+            label = f"{SCENARIO_BY_KEY[a.scenario].title} ({state})"
+            ax.plot(x, y, style, marker="o", label=label, color=color, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rows in the dataset (log)")
+    ax.set_ylabel("median latency, ms (log); dashed red: baseline, green: head")
+    ax.set_title("agentdb: cost against data size")
+    ax.grid(which="both", alpha=0.3)
+    return _save(fig, path)
 
 
 def chart(result: BenchResult, path: Path) -> Path | None:
     """Baseline against head p95 per scenario, one panel per prepare mode, log scale."""
-    plt = _pyplot()
-    if plt is None:
-        return None
     modes = [name for name, _ in MODES]
-    fig, axes = plt.subplots(1, len(modes), figsize=(16, 8), sharey=True)
+    fig, axes = _figure((16, 8), len(modes))
+    if fig is None:
+        return None
     for ax, mode in zip(axes, modes, strict=True):
         rows = [m for m in result.measurements if m.mode == mode and m.baseline and m.head]
-        labels = [SCENARIO_BY_KEY[m.scenario].title for m in rows]
         y = list(range(len(rows)))
-        base = [m.baseline.p95_ms for m in rows if m.baseline]
-        head_ = [m.head.p95_ms for m in rows if m.head]
-        ax.barh([v + 0.2 for v in y], base, height=0.4, label="baseline p95", color="#c0392b")
-        ax.barh([v - 0.2 for v in y], head_, height=0.4, label="head p95", color="#27ae60")
+        for state, shift, color in (("baseline", 0.2, "#c0392b"), ("head", -0.2, "#27ae60")):
+            p95 = [getattr(m, state).p95_ms for m in rows]
+            ax.barh([v + shift for v in y], p95, height=0.4, label=f"{state} p95", color=color)
         for i, m in enumerate(rows):
-            target = SCENARIO_BY_KEY[m.scenario].plan_target_ms
-            if target:
+            if target := SCENARIO_BY_KEY[m.scenario].plan_target_ms:
                 ax.plot([target], [i], marker="|", markersize=14, color="black")
         ax.set_xscale("log")
         ax.set_yticks(y)
-        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_yticklabels([SCENARIO_BY_KEY[m.scenario].title for m in rows], fontsize=8)
         ax.set_xlabel("p95 latency, ms (log scale); | = the plan's target")
         ax.set_title(mode)
         ax.grid(axis="x", which="both", alpha=0.3)
         ax.legend(loc="lower right")
     axes[0].invert_yaxis()  # the y axis is shared: invert it once, first scenario on top
     fig.suptitle(f"agentdb: baseline vs head, scale {result.scale}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def write(results: list[BenchResult], out: Path, extra: str = "", data: Any = None) -> list[Path]:
