@@ -10,7 +10,7 @@ from typing import Any
 from pyglue.bench import memory_cleanup, output
 from pyglue.bench.memory_cleanup import CleanupResult
 from pyglue.bench.output import jsonable, ms
-from pyglue.bench.run import MODES, BenchResult, Measurement
+from pyglue.bench.run import MODES, RTT_MS, BenchResult, Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal, Scenario
 from pyglue.bench.server_side import TableStorage
 from pyglue.bench.timing import Timing, ratio
@@ -57,11 +57,11 @@ def _plan_met(scenario: Scenario, m: Measurement) -> str:
     return "met" if m.head.p95_ms <= scenario.plan_target_ms else "missed"
 
 
-RTT_MS = 0.5  # a network round trip, as between an app server and its database
 SCENARIO_HEADER = (
     "scenario", "prepare mode", "plan (before → target)", "goal at head",
     "baseline median / p95 ms", "head median / p95 ms", "speed-up (median)",
     "round trips (baseline → head)", f"median at {RTT_MS} ms RTT, modelled (baseline → head)",
+    f"median at {RTT_MS} ms RTT, measured (baseline → head)",
     "DB exec ms/op (baseline → head)", "same result", "plan target", "verdict", "load avg",
 )  # fmt: skip
 
@@ -82,7 +82,7 @@ def scenario_table(result: BenchResult) -> str:
         first = [s.title, m.mode, s.plan, s.goal.text if s.goal else "—"]
         if m.baseline is None or m.head is None:
             error = f"{verdict(s.goal, m)}{': ' + m.error if m.error else ''}"
-            rows.append([*first, *["—"] * 8, error, "—"])
+            rows.append([*first, *["—"] * 9, error, "—"])
             continue
         rows.append([
             *first,
@@ -92,6 +92,8 @@ def scenario_table(result: BenchResult) -> str:
             f"{round_trips(m.baseline_statements)} → {round_trips(m.head_statements)}",
             f"{ms(at_rtt(m.baseline.median_ms, m.baseline_statements))}"
             f" → {ms(at_rtt(m.head.median_ms, m.head_statements))}",
+            " → ".join(output.timing_cells(m.baseline_at_rtt, ["median_ms"])
+                       + output.timing_cells(m.head_at_rtt, ["median_ms"])),
             f"{_server(m.baseline_server_ms)} → {_server(m.head_server_ms)}",
             "yes" if m.same_result else "NO", _plan_met(s, m), verdict(s.goal, m, result.scale),
             _server(m.load_average),
@@ -168,6 +170,16 @@ def storage_table(result: BenchResult) -> str:
     )
 
 
+def _proxy_note(result: BenchResult) -> str:
+    if result.proxy_rtt_ms is None:
+        return f"Measured RTT column: not run ({result.proxy_error or 'no proxy'})."
+    return (
+        f"The measured column runs every cell again through pyglue.bench.proxy, a TCP proxy that"
+        f" holds each chunk each way; it added {result.proxy_rtt_ms:.3f} ms per round trip"
+        f" (median SELECT 1 through it minus direct, taken in turns, after calibration)."
+    )
+
+
 def slower(result: BenchResult) -> list[str]:
     """The cells where head's median is above the baseline's."""
     return [
@@ -198,6 +210,7 @@ def section(result: BenchResult) -> str:
         + " (start → end; above the CPU count, other work shared the machine).",
         f"Round trips: statements + BEGIN + ROLLBACK; the {RTT_MS} ms RTT column adds"
         f" round trips times {RTT_MS} ms to the median measured on loopback (modelled).",
+        _proxy_note(result),
         "",
         scenario_table(result),
         "",
@@ -256,7 +269,8 @@ def results_json(results: list[BenchResult]) -> dict[str, Any]:
             for state in ("baseline", "head"):
                 m[f"{state}_round_trips"] = round_trips(raw.__dict__[f"{state}_statements"])
         scales.append(data)
-    return {"scales": scales, "rtt_ms_modelled": RTT_MS}
+    measured = [r.proxy_rtt_ms for r in results]
+    return {"scales": scales, "rtt_ms_modelled": RTT_MS, "rtt_ms_measured_by_proxy": measured}
 
 
 def _figure(size: tuple[int, int], panels: int = 1) -> Any:
