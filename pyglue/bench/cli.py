@@ -115,7 +115,7 @@ def _memory_cleanup(args: Namespace, srv: Server) -> None:
 def _retention(args: Namespace, srv: Server) -> None:
     url = harness.database(srv, "bench_retention", None).render_as_string(hide_password=False)
     results = retention.run(url, rows=args.rows, batch=args.batch_size)
-    _publish(args, retention.report(results), retention.as_json(results))
+    _publish(args, retention.report(results), results)
 
 
 def _instrument_overhead(args: Namespace, srv: Server) -> None:

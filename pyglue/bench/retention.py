@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -110,7 +110,3 @@ def report(results: list[Retirement]) -> str:
             f" | {r.inserts} | {p95} | {top} |"
         )
     return "\n".join(lines)
-
-
-def as_json(results: list[Retirement]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in results]
