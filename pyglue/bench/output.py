@@ -20,7 +20,9 @@ from pyglue.bench.timing import Timing
 def _queries() -> dict[str, str]:
     text = resources.files("pyglue.bench").joinpath("queries.sql").read_text(encoding="utf-8")
     _, *parts = re.split(r"^-- name: (\w+)\n", text, flags=re.MULTILINE)
-    return {name: body.strip() for name, body in zip(parts[::2], parts[1::2], strict=True)}
+    # the comments stay in the file: a drivers' parser would take a quote or a :name in them for SQL
+    code = [[ln for ln in body.splitlines() if not ln.startswith("--")] for body in parts[1::2]]
+    return {name: "\n".join(lines).strip() for name, lines in zip(parts[::2], code, strict=True)}
 
 
 def sql(name: str) -> str:
