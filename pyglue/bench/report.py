@@ -174,9 +174,10 @@ def _proxy_note(result: BenchResult) -> str:
     if result.proxy_rtt_ms is None:
         return f"Measured RTT column: not run ({result.proxy_error or 'no proxy'})."
     return (
-        f"The measured column runs every cell again through pyglue.bench.proxy, a TCP proxy that"
-        f" holds each chunk each way; it added {result.proxy_rtt_ms:.3f} ms per round trip"
-        f" (median SELECT 1 through it minus direct, taken in turns, after calibration)."
+        "The measured column times every cell again right after its direct timing,"
+        " through pyglue.bench.proxy, a TCP proxy that holds each chunk each way; it added"
+        f" {result.proxy_rtt_ms:.3f} ms per round trip (median SELECT 1 through it minus direct,"
+        " taken in turns, after calibration)."
     )
 
 

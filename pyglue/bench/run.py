@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
@@ -91,9 +90,11 @@ def _caller(scenario: scenarios.Scenario, state: str, engine: Engine, ctx: Conte
 
 
 def _measure(
-    scenario: scenarios.Scenario, mode: str, engines: dict[str, Engine], ctx: Context, runs: int,
-    warmup: int, server_time: bool,
+    scenario: scenarios.Scenario, mode: str, engines: dict[str, Engine], far: dict[str, Engine],
+    ctx: Context, runs: int, warmup: int, server_time: bool,
 ) -> Measurement:  # fmt: skip
+    """Both states direct, then (with `far`, engines through the delaying proxy) again at a
+    network's round trip, right after: the same load on the machine for both figures."""
     found: dict[str, Any] = {}
     results = []
     for state, engine in engines.items():
@@ -105,66 +106,17 @@ def _measure(
         found[state] = time_calls(call, runs=runs, warmup=warmup, before_timed=reset)
         if server_time:
             found[f"{state}_server_ms"] = server_side.execution_ms(engine) / runs
+        if state in far:
+            remote = _caller(scenario, state, far[state], ctx)
+            found[f"{state}_at_rtt"] = time_calls(remote, runs=runs, warmup=warmup)
     same = results[0] == results[1]
     return Measurement(
         scenario.key, mode, load_average=os.getloadavg()[0], same_result=same, **found
     )
 
 
-def _cells(
-    urls: dict[str, URL], progress: Progress,
-    measure: Callable[[scenarios.Scenario, str, dict[str, Engine]], Measurement],
-) -> list[Measurement]:  # fmt: skip
-    """Every scenario in every mode on engines of `urls`; an error is that cell's result."""
-    cells = []
-    for mode, threshold in MODES:
-        engines = _engines(urls, threshold)
-        try:
-            for scenario in scenarios.SCENARIOS:
-                label = f"  {scenario.title} [{mode}]:"
-                try:
-                    cells.append(m := measure(scenario, mode, engines))
-                except Exception as exc:
-                    cells.append(Measurement(scenario.key, mode, error=_error(exc)))
-                    progress(f"{label} ERROR {_error(exc)}")
-                    continue
-                base, head = m.baseline or m.baseline_at_rtt, m.head or m.head_at_rtt
-                assert base is not None
-                assert head is not None
-                same = f", same result: {m.same_result}" if m.baseline else ", through the proxy"
-                progress(f"{label} baseline p95 {base.p95_ms:.2f} ms,"
-                         f" head p95 {head.p95_ms:.3f} ms{same}")  # fmt: skip
-        finally:
-            for engine in engines.values():
-                engine.dispose()
-    return cells
-
-
-def _through_proxy(result: BenchResult, urls: dict[str, URL], ctx: Context, runs: int,
-                   warmup: int, progress: Progress) -> None:  # fmt: skip
-    """The scenarios again through the delaying proxy: their medians at a measured RTT."""
-
-    def measure(scenario: scenarios.Scenario, mode: str, engines: dict[str, Engine]) -> Measurement:
-        base, head = (time_calls(_caller(scenario, k, e, ctx), runs=runs, warmup=warmup)
-                      for k, e in engines.items())  # fmt: skip
-        return Measurement(scenario.key, mode, baseline_at_rtt=base, head_at_rtt=head)
-
-    try:
-        with proxy.delaying(urls["baseline"], RTT_MS) as (proxied, result.proxy_rtt_ms):
-            progress(f"  through a proxy adding {result.proxy_rtt_ms:.3f} ms per round trip:")
-            urls = {state: proxied.set(database=url.database) for state, url in urls.items()}
-            cells = _cells(urls, progress, measure)
-    except Exception as exc:
-        result.proxy_error = _error(exc)
-        return progress(f"  through the proxy: ERROR {result.proxy_error}")
-    for i, (m, at) in enumerate(zip(result.measurements, cells, strict=True)):
-        result.measurements[i] = replace(
-            m, baseline_at_rtt=at.baseline_at_rtt, head_at_rtt=at.head_at_rtt
-        )
-
-
 def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress) -> BenchResult:
-    """Storage, every scenario at both states in both modes (direct, then through the delaying
+    """Storage, every scenario at both states in both modes (direct and through the delaying
     proxy), then memory cleanup."""
     urls: dict[str, URL] = {"baseline": states.baseline_url, "head": states.head_url}
     setup = _engines(urls, 5)
@@ -183,9 +135,37 @@ def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress)
         states.scale, rows, runs, states.generate_seconds, states.upgrade_seconds, ctx.describe()
     )
     result.storage, result.load_average = storage, [os.getloadavg()[0]]
-    measure = partial(_measure, ctx=ctx, runs=runs, warmup=warmup, server_time=server_time)
-    result.measurements = _cells(urls, progress, measure)
-    _through_proxy(result, urls, ctx, runs, warmup, progress)
+    with contextlib.ExitStack() as stack:
+        try:
+            proxied, result.proxy_rtt_ms = stack.enter_context(proxy.delaying(urls["head"], RTT_MS))
+            far_urls = {k: proxied.set(database=u.database) for k, u in urls.items()}
+            progress(f"  the delaying proxy adds {result.proxy_rtt_ms:.3f} ms per round trip")
+        except Exception as exc:
+            result.proxy_error, far_urls = _error(exc), {}
+            progress(f"  the delaying proxy: ERROR {result.proxy_error}")
+        for mode, threshold in MODES:
+            engines, far = _engines(urls, threshold), _engines(far_urls, threshold)
+            try:
+                for scenario in scenarios.SCENARIOS:
+                    label = f"  {scenario.title} [{mode}]:"
+                    try:
+                        m = _measure(scenario, mode, engines, far, ctx, runs, warmup, server_time)
+                    except Exception as exc:
+                        result.measurements.append(
+                            Measurement(scenario.key, mode, error=_error(exc))
+                        )
+                        progress(f"{label} ERROR {_error(exc)}")
+                        continue
+                    result.measurements.append(m)
+                    assert m.baseline is not None
+                    assert m.head is not None
+                    progress(
+                        f"{label} baseline p95 {m.baseline.p95_ms:.2f} ms,"
+                        f" head p95 {m.head.p95_ms:.3f} ms, same result: {m.same_result}"
+                    )
+            finally:
+                for engine in [*engines.values(), *far.values()]:
+                    engine.dispose()
     try:
         result.cleanup = memory_cleanup.compare(states, ctx.sample_agent_id)
     except Exception as exc:
