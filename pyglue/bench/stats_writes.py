@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pyglue import stats
 from pyglue.bench import baseline, datagen, harness, output, server_side
+from pyglue.bench.pgbench import find_pgbench
 from pyglue.bench.timing import Timing, percentile, time_calls
 from pyglue.dburl import libpq_dsn
 
@@ -75,9 +76,7 @@ def make_durable(srv: harness.Server) -> None:
 
 
 def _pgbench_command(script: Path, dsn: str, writers: int, seconds: float) -> list[str]:
-    from pyglue.testing import find_bindir
-
-    command = [str(find_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(writers)]
+    command = [str(find_pgbench()), "-n", "-M", "prepared", "-c", str(writers)]
     return [*command, "-j", str(min(writers, 4)), "-T", str(int(seconds)), "-f", str(script), dsn]
 
 
