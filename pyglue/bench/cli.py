@@ -102,7 +102,7 @@ def _stats_writes(args: Namespace, srv: Server) -> None:
         _progress(sections[-1])  # shown now: the dashboard part takes minutes more
     if not args.skip_dashboard:
         notes, data["dashboard"] = stats_writes.dashboard_at_scale(
-            srv, args.scale, args.seed, args.samples, _progress
+            srv, args.scale, args.seed, args.samples, _progress, args.designs, args.slots
         )
         sections.append(notes + "\n\n" + stats_writes.dashboard_table(data["dashboard"]))
     _publish(args, "\n\n".join(sections), data)

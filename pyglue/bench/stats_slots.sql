@@ -187,39 +187,73 @@ DECLARE
     v_llm_calls bigint := 0;
     v_cost numeric := 0;
     v_old_first boolean;
+    d_executions integer;
+    d_successes integer;
+    d_failures integer;
+    d_cancellations integer;
+    d_durations integer;
+    d_duration_ms bigint;
+    d_added integer;
+    d_removed boolean;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM agentdb.add_to_agent_stats_slot(NEW.user_id, v_new_date, NEW.agent_id, v_slot, 1,
-            (NEW.status = 'completed')::integer, (NEW.status = 'failed')::integer,
-            (NEW.status = 'cancelled')::integer, (NEW.duration_ms IS NOT NULL)::integer,
-            coalesce(NEW.duration_ms, 0), NEW.duration_ms, false, 0, 0, 0);
-        PERFORM agentdb.add_to_user_stats_slot(NEW.user_id, v_new_date, v_slot, 1,
-            (NEW.status = 'completed')::integer, (NEW.status = 'failed')::integer,
-            (NEW.status = 'cancelled')::integer, (NEW.duration_ms IS NOT NULL)::integer,
-            coalesce(NEW.duration_ms, 0), NEW.duration_ms, false, 0, 0, 0);
-        RETURN NULL;
+    IF TG_OP = 'UPDATE' THEN
+        v_old_date := OLD.started_at::date;
     END IF;
-    v_old_date := OLD.started_at::date;
-    IF OLD.user_id = NEW.user_id AND OLD.agent_id = NEW.agent_id AND v_old_date = v_new_date THEN
+    IF TG_OP = 'INSERT' THEN
+        d_executions := 1;
+        d_successes := (NEW.status = 'completed')::integer;
+        d_failures := (NEW.status = 'failed')::integer;
+        d_cancellations := (NEW.status = 'cancelled')::integer;
+        d_durations := (NEW.duration_ms IS NOT NULL)::integer;
+        d_duration_ms := coalesce(NEW.duration_ms, 0);
+        d_added := NEW.duration_ms;
+        d_removed := false;
+    ELSIF OLD.user_id = NEW.user_id AND OLD.agent_id = NEW.agent_id AND v_old_date = v_new_date THEN
         -- same key: one change, new minus old
-        PERFORM agentdb.add_to_agent_stats_slot(NEW.user_id, v_new_date, NEW.agent_id, v_slot, 0,
-            (NEW.status = 'completed')::integer - (OLD.status = 'completed')::integer,
-            (NEW.status = 'failed')::integer - (OLD.status = 'failed')::integer,
-            (NEW.status = 'cancelled')::integer - (OLD.status = 'cancelled')::integer,
-            (NEW.duration_ms IS NOT NULL)::integer - (OLD.duration_ms IS NOT NULL)::integer,
-            coalesce(NEW.duration_ms, 0)::bigint - coalesce(OLD.duration_ms, 0),
-            CASE WHEN OLD.duration_ms IS DISTINCT FROM NEW.duration_ms THEN NEW.duration_ms END,
-            OLD.duration_ms IS NOT NULL AND OLD.duration_ms IS DISTINCT FROM NEW.duration_ms,
-            0, 0, 0);
-        PERFORM agentdb.add_to_user_stats_slot(NEW.user_id, v_new_date, v_slot, 0,
-            (NEW.status = 'completed')::integer - (OLD.status = 'completed')::integer,
-            (NEW.status = 'failed')::integer - (OLD.status = 'failed')::integer,
-            (NEW.status = 'cancelled')::integer - (OLD.status = 'cancelled')::integer,
-            (NEW.duration_ms IS NOT NULL)::integer - (OLD.duration_ms IS NOT NULL)::integer,
-            coalesce(NEW.duration_ms, 0)::bigint - coalesce(OLD.duration_ms, 0),
-            CASE WHEN OLD.duration_ms IS DISTINCT FROM NEW.duration_ms THEN NEW.duration_ms END,
-            OLD.duration_ms IS NOT NULL AND OLD.duration_ms IS DISTINCT FROM NEW.duration_ms,
-            0, 0, 0);
+        d_executions := 0;
+        d_successes := (NEW.status = 'completed')::integer - (OLD.status = 'completed')::integer;
+        d_failures := (NEW.status = 'failed')::integer - (OLD.status = 'failed')::integer;
+        d_cancellations := (NEW.status = 'cancelled')::integer - (OLD.status = 'cancelled')::integer;
+        d_durations := (NEW.duration_ms IS NOT NULL)::integer - (OLD.duration_ms IS NOT NULL)::integer;
+        d_duration_ms := coalesce(NEW.duration_ms, 0)::bigint - coalesce(OLD.duration_ms, 0);
+        d_added := CASE WHEN OLD.duration_ms IS DISTINCT FROM NEW.duration_ms THEN NEW.duration_ms END;
+        d_removed := OLD.duration_ms IS NOT NULL AND OLD.duration_ms IS DISTINCT FROM NEW.duration_ms;
+    END IF;
+    IF d_executions IS NOT NULL THEN
+        -- one key (inserts, completions): inline, the hot path
+        UPDATE agentdb.agent_stats_slots s
+           SET execution_count = s.execution_count + d_executions,
+               success_count = s.success_count + d_successes,
+               failed_count = s.failed_count + d_failures,
+               cancelled_count = s.cancelled_count + d_cancellations,
+               duration_count = s.duration_count + d_durations,
+               total_duration_ms = s.total_duration_ms + d_duration_ms,
+               min_duration_ms = least(s.min_duration_ms, d_added),
+               max_duration_ms = greatest(s.max_duration_ms, d_added),
+               minmax_stale = s.minmax_stale OR d_removed
+         WHERE s.user_id = NEW.user_id AND s.date = v_new_date AND s.agent_id = NEW.agent_id
+           AND s.slot = v_slot;
+        IF NOT FOUND THEN
+            PERFORM agentdb.add_to_agent_stats_slot(NEW.user_id, v_new_date, NEW.agent_id, v_slot,
+                d_executions, d_successes, d_failures, d_cancellations, d_durations, d_duration_ms,
+                d_added, d_removed, 0, 0, 0);
+        END IF;
+        UPDATE agentdb.user_stats_slots s
+           SET execution_count = s.execution_count + d_executions,
+               success_count = s.success_count + d_successes,
+               failed_count = s.failed_count + d_failures,
+               cancelled_count = s.cancelled_count + d_cancellations,
+               duration_count = s.duration_count + d_durations,
+               total_duration_ms = s.total_duration_ms + d_duration_ms,
+               min_duration_ms = least(s.min_duration_ms, d_added),
+               max_duration_ms = greatest(s.max_duration_ms, d_added),
+               minmax_stale = s.minmax_stale OR d_removed
+         WHERE s.user_id = NEW.user_id AND s.date = v_new_date AND s.slot = v_slot;
+        IF NOT FOUND THEN
+            PERFORM agentdb.add_to_user_stats_slot(NEW.user_id, v_new_date, v_slot,
+                d_executions, d_successes, d_failures, d_cancellations, d_durations, d_duration_ms,
+                d_added, d_removed, 0, 0, 0);
+        END IF;
         RETURN NULL;
     END IF;
 

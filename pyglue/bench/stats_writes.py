@@ -11,6 +11,7 @@ backlog of 1M pending deltas, verified exact after.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -23,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
@@ -292,8 +294,57 @@ def _fold_rate(engine: Engine, user: uuid.UUID) -> str:
     return "\n".join([*notes, _verify_note(engine, "after the folds")])
 
 
+def _has_slots(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(
+                text("SELECT to_regclass('agentdb.agent_stats_slots') IS NOT NULL")
+            ).scalar()
+        )
+
+
+def _pin_apart(engine: Engine, session: Session, writers: subprocess.Popen[str]) -> None:
+    """The reader (this process and its backend) on CPU 0; pgbench and its backends on CPU 1."""
+    with engine.connect() as conn:
+        backends = conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'"
+            " AND datname = current_database()"
+        )).scalars().all()  # fmt: skip
+    for pid in [writers.pid, *backends]:
+        subprocess.run(["taskset", "-pc", "1", str(pid)], check=True, capture_output=True)
+    reader = session.connection().execute(text("SELECT pg_backend_pid()")).scalar_one()
+    subprocess.run(["taskset", "-pc", "0", str(reader)], check=True, capture_output=True)
+    os.sched_setaffinity(0, {0})
+
+
+def _plan_under_load(session: Session, user: uuid.UUID, design: str, pinned: bool) -> str:
+    """The plan user_dashboard's read runs with, as executed (auto_explain to this client)."""
+    notices: list[str] = []
+    raw = session.connection().connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    raw.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+    conn = session.connection()
+    for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+                    "SET auto_explain.log_analyze = on", "SET auto_explain.log_buffers = on",
+                    "SET auto_explain.log_nested_statements = on",
+                    "SET auto_explain.log_level = notice"):  # fmt: skip
+        conn.execute(text(setting))
+    stats.user_dashboard(conn, user, 30)
+    conn.execute(text("RESET auto_explain.log_min_duration"))
+    session.commit()
+    where = f"{DESIGN_LABELS[design]}, 16 writers" + (", pinned apart" if pinned else "")
+    plans = [n for n in notices if "user_stats_slots" in n or "agent_stats_deltas" in n]
+    return f"plan of user_dashboard's read ({where}):\n" + ("\n".join(plans) or "(none logged)")
+
+
 def dashboard_at_scale(
-    srv: harness.Server, scale: str, seed: int, samples: int, progress: harness.Progress
+    srv: harness.Server,
+    scale: str,
+    seed: int,
+    samples: int,
+    progress: harness.Progress,
+    designs: tuple[str, ...] = ("deltas",),
+    slots: int = SLOTS_DEFAULT,
 ) -> tuple[str, list[DashboardCall]]:
     """Build the dataset, time the backfill, verify, time each dashboard call, fold a backlog."""
     url = harness.database(srv, "stats_writes_dashboard", "0006")
@@ -334,19 +385,40 @@ def dashboard_at_scale(
         notes.append(f"heaviest user: {runs:,} executions over {agents} agents")
         server_time = server_side.enable_statements(engine)
         reset = (lambda: server_side.reset_statements(engine)) if server_time else None
-        for writing in (False, True):
+        # passes: idle; 16 writers of the heavy user, reader free and pinned apart
+        # from them; then the same under design (b) when asked for
+        passes: list[tuple[str, bool, bool]] = [("", False, False)]
+        for design in designs:
+            passes += [(design, True, False), (design, True, True)]
+        for design, writing, pinned in passes:
+            if writing and design == "slots" and not _has_slots(engine):
+                with psycopg.connect(libpq_dsn(engine.url), autocommit=True) as conn:
+                    install_slots(conn, slots)
+                notes.append(_verify_note(engine, "after installing design (b) (slots)"))
+            if writing:
+                with psycopg.connect(libpq_dsn(engine.url), autocommit=True) as conn:
+                    use_design(conn, design)
             writers = _writers_of(engine, heavy, 16) if writing else None
             try:
                 with Session(engine) as session:
+                    if writers is not None:
+                        time.sleep(2)  # every writer connected
+                        if pinned:
+                            _pin_apart(engine, session, writers)
+                        notes.append(_plan_under_load(session, heavy, design, pinned))
                     for label, call, n in calls[: 4 if writing else 5]:
                         reset = (
                             (lambda: server_side.reset_statements(engine)) if server_time else None
                         )
                         timing = time_calls(partial(call, session), runs=n, before_timed=reset)
                         server_ms = server_side.execution_ms(engine) / n if server_time else None
-                        suffix = ", 16 writers of that user running" if writing else ""
+                        suffix = ""
+                        if writing:
+                            suffix = f", {DESIGN_LABELS[design]}, 16 writers of that user running"
+                            suffix += ", reader pinned to CPU 0, writers to CPU 1" if pinned else ""
                         timings.append(DashboardCall(label + suffix, timing, server_ms))
             finally:
+                os.sched_setaffinity(0, range(os.cpu_count() or 1))
                 if writers is not None:
                     writers.terminate()
                     writers.wait()
