@@ -39,15 +39,19 @@ def reset_statements(engine: Engine) -> None:
         conn.execute(text(f"SELECT pg_stat_statements_reset(0, {THIS_DATABASE}, 0)"))
 
 
-def execution_ms(engine: Engine) -> float:
-    """Milliseconds this database spent executing statements since the reset (ours excluded)."""
+def execution_ms(engine: Engine, *, calling: str | None = None) -> float:
+    """Milliseconds this database spent executing statements since the reset (ours excluded);
+    with `calling`, only statements whose text contains it (others write meanwhile)."""
+    only = "" if calling is None else " AND strpos(query, :calling) > 0"
     with engine.connect() as conn:
         return float(
             conn.execute(
                 text(
                     "SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements"
                     f" WHERE dbid = {THIS_DATABASE} AND query NOT LIKE '%pg_stat_statements%'"
-                )
+                    + only
+                ),
+                {} if calling is None else {"calling": calling},
             ).scalar_one()
         )
 

@@ -90,7 +90,10 @@ def install_slots(conn: Any, slots: int) -> None:
     marker = f"c_slots CONSTANT integer := {SLOTS_DEFAULT};"
     if marker not in sql:
         raise RuntimeError(f"{SLOTS_SQL} lost its {marker!r}")
+    use_design(conn, "none")  # no delta is appended after the fold below
     conn.execute("CALL agentdb.fold_execution_stats()")
+    if conn.execute("SELECT count(*) FROM agentdb.agent_stats_deltas").fetchone()[0]:
+        raise RuntimeError("design (b) needs every pending delta folded first (a fold was busy?)")
     conn.execute(sql.replace(marker, f"c_slots CONSTANT integer := {slots};"))
     for table, trigger in SLOT_TRIGGERS:
         conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
@@ -294,6 +297,21 @@ def _fold_rate(engine: Engine, user: uuid.UUID) -> str:
     return "\n".join([*notes, _verify_note(engine, "after the folds")])
 
 
+def _backends_gone(engine: Engine) -> None:
+    """Wait until pgbench's backends have ended (a terminated client's last commits land)."""
+    with engine.connect() as conn:
+        for _ in range(600):
+            left = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'"
+                " AND datname = current_database()"
+            )).scalar_one()  # fmt: skip
+            if left == 0:
+                return
+            time.sleep(0.05)
+            conn.rollback()
+    raise RuntimeError("pgbench's backends did not end within 30 s")
+
+
 def _has_slots(engine: Engine) -> bool:
     with engine.connect() as conn:
         return bool(
@@ -317,6 +335,13 @@ def _pin_apart(engine: Engine, session: Session, writers: subprocess.Popen[str])
     os.sched_setaffinity(0, {0})
 
 
+def _plan_only(message: str) -> str:
+    """auto_explain's message without its Query Text: the duration line and the plan."""
+    lines = message.splitlines()
+    start = next((i for i, line in enumerate(lines) if "(actual" in line), len(lines))
+    return "\n".join([lines[0], *lines[start:]])
+
+
 def _plan_under_load(session: Session, user: uuid.UUID, design: str, pinned: bool) -> str:
     """The plan user_dashboard's read runs with, as executed (auto_explain to this client)."""
     notices: list[str] = []
@@ -333,7 +358,7 @@ def _plan_under_load(session: Session, user: uuid.UUID, design: str, pinned: boo
     conn.execute(text("RESET auto_explain.log_min_duration"))
     session.commit()
     where = f"{DESIGN_LABELS[design]}, 16 writers" + (", pinned apart" if pinned else "")
-    plans = [n for n in notices if "user_stats_slots" in n or "agent_stats_deltas" in n]
+    plans = [_plan_only(n) for n in notices if "user_stats_slots" in n or "agent_stats_deltas" in n]
     return f"plan of user_dashboard's read ({where}):\n" + ("\n".join(plans) or "(none logged)")
 
 
@@ -411,7 +436,13 @@ def dashboard_at_scale(
                             (lambda: server_side.reset_statements(engine)) if server_time else None
                         )
                         timing = time_calls(partial(call, session), runs=n, before_timed=reset)
-                        server_ms = server_side.execution_ms(engine) / n if server_time else None
+                        # under writers, only the call's own statement (agentdb.<function>)
+                        calling = label.split("(")[0] if writing else None
+                        server_ms = (
+                            server_side.execution_ms(engine, calling=calling) / n
+                            if server_time
+                            else None
+                        )
                         suffix = ""
                         if writing:
                             suffix = f", {DESIGN_LABELS[design]}, 16 writers of that user running"
@@ -422,6 +453,7 @@ def dashboard_at_scale(
                 if writers is not None:
                     writers.terminate()
                     writers.wait()
+                    _backends_gone(engine)
         notes.append(_verify_note(engine, "after the writers"))
         notes.append(_fold_rate(engine, heavy))
     finally:
