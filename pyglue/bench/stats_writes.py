@@ -414,7 +414,9 @@ def dashboard_at_scale(
         # from them; then the same under design (b) when asked for
         passes: list[tuple[str, bool, bool]] = [("", False, False)]
         for design in designs:
-            passes += [(design, True, False), (design, True, True)]
+            passes.append((design, True, False))
+            if (os.cpu_count() or 1) >= 2:  # one CPU for the reader, one for the writers
+                passes.append((design, True, True))
         for design, writing, pinned in passes:
             if writing and design == "slots" and not _has_slots(engine):
                 with psycopg.connect(libpq_dsn(engine.url), autocommit=True) as conn:
