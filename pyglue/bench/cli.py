@@ -93,14 +93,16 @@ def _stats_writes(args: Namespace, srv: Server) -> None:
         stats_writes.make_durable(srv)
     sections, data = [stats_writes.settings(srv)], dict[str, Any]()
     if not args.skip_throughput:
-        data["throughput"] = stats_writes.throughput(srv, args.seconds, args.rounds)
+        data["throughput"] = stats_writes.throughput(
+            srv, args.seconds, args.rounds, args.designs, args.slots
+        )
         sections.append(
             stats_writes.throughput_table(data["throughput"], args.seconds, args.rounds)
         )
         _progress(sections[-1])  # shown now: the dashboard part takes minutes more
     if not args.skip_dashboard:
         notes, data["dashboard"] = stats_writes.dashboard_at_scale(
-            srv, args.scale, args.seed, args.samples, _progress
+            srv, args.scale, args.seed, args.samples, _progress, args.designs, args.slots
         )
         sections.append(notes + "\n\n" + stats_writes.dashboard_table(data["dashboard"]))
     _publish(args, "\n\n".join(sections), data)
@@ -197,6 +199,20 @@ def _executions(value: str) -> list[int]:
     return counts
 
 
+def _designs(value: str) -> tuple[str, ...]:
+    designs = tuple(v.strip() for v in value.split(",") if v.strip())
+    if (
+        not designs
+        or any(d not in stats_writes.DESIGNS for d in designs)
+        or len(set(designs)) < len(designs)
+    ):
+        allowed = ", ".join(stats_writes.DESIGNS)
+        raise argparse.ArgumentTypeError(
+            f"--designs takes distinct names of {allowed}, not {value!r}"
+        )
+    return designs
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyglue bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="benchmark", required=True)
@@ -234,6 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=_count(1), default=2, help="runs per configuration (median)")
     p.add_argument("--samples", type=_count(1), default=2000, help="timed calls per dashboard call")
     p.add_argument("--skip-throughput", action="store_true", help="no pgbench runs")
+    p.add_argument(
+        "--designs",
+        type=_designs,
+        default=("deltas",),
+        help="designs beside no-stats, e.g. deltas,slots ((a) head; (b) bench-only)",
+    )
+    p.add_argument("--slots", type=_count(1), default=stats_writes.SLOTS_DEFAULT,
+                   help="slot rows per key for design (b)")  # fmt: skip
     p.add_argument("--skip-dashboard", action="store_true", help="no dataset, no dashboard")
     p = add(
         "memory-cleanup",

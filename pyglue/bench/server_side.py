@@ -40,10 +40,17 @@ def reset_statements(engine: Engine) -> None:
         conn.execute(text(output.sql("server_reset")))
 
 
-def execution_ms(engine: Engine) -> float:
-    """Milliseconds this database spent executing statements since the reset (ours excluded)."""
+def execution_ms(engine: Engine, *, calling: str | None = None) -> float:
+    """Milliseconds this database spent executing statements since the reset (ours excluded);
+    with `calling`, only statements whose text contains it (others write meanwhile)."""
+    only = "" if calling is None else " AND strpos(query, :calling) > 0"
     with engine.connect() as conn:
-        return float(conn.execute(text(output.sql("server_execution_ms"))).scalar_one())
+        return float(
+            conn.execute(
+                text(output.sql("server_execution_ms") + only),
+                {} if calling is None else {"calling": calling},
+            ).scalar_one()
+        )
 
 
 @dataclass(frozen=True)

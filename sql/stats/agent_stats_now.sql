@@ -8,7 +8,14 @@
 -- for every other key the raw tables are not read.
 -- The deltas of an agent deleted since are included (the fold drops them);
 -- callers that list agents join public.agents.
-CREATE FUNCTION agentdb.agent_stats_now(p_user_id uuid, p_from date, p_to date)
+--
+-- enable_seqscan is off inside: the delta table is a queue, so its
+-- statistics are nearly always those of an empty table (analyzed just after
+-- a fold), and a session's cached generic plan then seq-scanned every page
+-- of it, dead rows of folded deltas included, on every read (seen in the
+-- stats-writes bench under 16 writers, revision 0019 sets it). Every scan
+-- here has an index on (user_id, date) to use.
+CREATE OR REPLACE FUNCTION agentdb.agent_stats_now(p_user_id uuid, p_from date, p_to date)
 RETURNS TABLE (
     user_id uuid, day date, agent_id uuid,
     execution_count bigint, success_count bigint, failed_count bigint, cancelled_count bigint,
@@ -19,6 +26,7 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
 AS $$
 #variable_conflict use_column
 BEGIN

@@ -12,11 +12,23 @@
 -- folded here. Deltas of an agent or user deleted meanwhile are dropped
 -- where the rollups' ON DELETE CASCADE would have removed their rows (an
 -- agent's deltas still count for its user: history).
-CREATE FUNCTION agentdb.fold_stats_batch(p_batch_size integer)
+--
+-- A batch is the first p_batch_size deltas in physical order: a seq scan
+-- with LIMIT finds the last one's ctid, and the DELETE takes every delta up
+-- to it as one TID range (Tid Range Scan). Both run at the statement's
+-- snapshot, so they see the same rows; synchronize_seqscans is off so the
+-- scan starts at block 0. (Revision 0010 collected the batch's ctids into an
+-- array and deleted by ctid = ANY: an array of p_batch_size TIDs to build and
+-- sort, and a second lookup of every row.) work_mem is raised so the batch's
+-- RETURNING rows (about 110 bytes each) stay in memory instead of spilling
+-- to a temp file at the default 4MB.
+CREATE OR REPLACE FUNCTION agentdb.fold_stats_batch(p_batch_size integer)
 RETURNS bigint
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET synchronize_seqscans = off
+SET work_mem = '64MB'
 AS $$
 DECLARE
     v_now timestamp := timezone('utc', now());
@@ -33,7 +45,8 @@ BEGIN
 
     WITH batch AS (
         DELETE FROM agentdb.agent_stats_deltas d
-         WHERE d.ctid = ANY (ARRAY(SELECT x.ctid FROM agentdb.agent_stats_deltas x LIMIT p_batch_size))
+         WHERE d.ctid <= (SELECT max(x.ctid)
+                            FROM (SELECT y.ctid FROM agentdb.agent_stats_deltas y LIMIT p_batch_size) x)
         RETURNING d.*
     ), keyed AS (
         SELECT b.user_id, b.date, b.agent_id, count(*) AS deltas,
@@ -135,7 +148,8 @@ BEGIN
 
     WITH batch AS (
         DELETE FROM agentdb.workflow_stats_deltas d
-         WHERE d.ctid = ANY (ARRAY(SELECT x.ctid FROM agentdb.workflow_stats_deltas x LIMIT p_batch_size))
+         WHERE d.ctid <= (SELECT max(x.ctid)
+                            FROM (SELECT y.ctid FROM agentdb.workflow_stats_deltas y LIMIT p_batch_size) x)
         RETURNING d.*
     ), keyed AS (
         SELECT b.user_id, b.date, b.workflow_id, count(*) AS deltas,

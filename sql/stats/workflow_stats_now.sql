@@ -4,7 +4,14 @@
 -- one row per (day, workflow). Same reads and the same exactness as
 -- agentdb.agent_stats_now. This is the documented query for per-workflow
 -- numbers: SELECT ... FROM agentdb.workflow_stats_now(user, from, to).
-CREATE FUNCTION agentdb.workflow_stats_now(p_user_id uuid, p_from date, p_to date)
+--
+-- enable_seqscan is off inside: the delta table is a queue, so its
+-- statistics are nearly always those of an empty table (analyzed just after
+-- a fold), and a session's cached generic plan then seq-scanned every page
+-- of it, dead rows of folded deltas included, on every read (seen in the
+-- stats-writes bench under 16 writers, revision 0019 sets it). Every scan
+-- here has an index on (user_id, date) to use.
+CREATE OR REPLACE FUNCTION agentdb.workflow_stats_now(p_user_id uuid, p_from date, p_to date)
 RETURNS TABLE (
     user_id uuid, day date, workflow_id uuid,
     execution_count bigint, success_count bigint, failed_count bigint, cancelled_count bigint,
@@ -14,6 +21,7 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
 AS $$
 #variable_conflict use_column
 BEGIN
