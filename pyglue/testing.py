@@ -127,6 +127,8 @@ class PostgresCluster:
     basedir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pyglue-pg-")))
     preload: list[str] = field(default_factory=list)
     extra_settings: dict[str, str] = field(default_factory=dict)
+    # loaded before pg_cron and pg_stat_statements (citus must come first)
+    extra_preload: list[str] = field(default_factory=list)
     _running: bool = False
 
     @property
@@ -161,7 +163,7 @@ class PostgresCluster:
                 "--no-sync",
             ]
         )  # fmt: skip
-        self.preload = available_preload_libraries(self.bindir)
+        self.preload = [*self.extra_preload, *available_preload_libraries(self.bindir)]
         settings = {
             "listen_addresses": "'127.0.0.1'",
             "port": str(self.port),

@@ -1,0 +1,113 @@
+"""A Citus coordinator and two workers on loopback, for tests/citus.
+
+Run with PYGLUE_CITUS=1 on a machine whose PostgreSQL has the citus
+extension installed; otherwise every test here is skipped with the reason.
+Each node is a throwaway cluster of pyglue.testing (as the unprivileged
+server user when we are root) with citus first in shared_preload_libraries.
+One database, agentdb at head converted with `pyglue install --citus`, is
+shared by the module's tests; a fixture empties its tables before each test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from pyglue import install
+from pyglue.testing import PostgresCluster, find_bindir
+
+DATABASE = "agentdb_citus"
+# 4 shards per table instead of Citus' 32: the same placement rules, a faster conversion
+CITUS_SETTINGS = {
+    "citus.shard_count": "4",
+    "max_prepared_transactions": "100",
+    "autovacuum": "off",
+    # loopback: no TLS (libpq would look for client certificates in the
+    # server user's inherited $HOME)
+    "citus.node_conninfo": "'sslmode=disable'",
+}
+
+
+def citus_unavailable() -> str | None:
+    """Why the Citus tests cannot run here, or None."""
+    if os.environ.get("PYGLUE_CITUS") != "1":
+        return "set PYGLUE_CITUS=1 to run the Citus tests (they start a coordinator and two workers)"
+    try:
+        bindir = find_bindir()
+    except Exception as exc:  # noqa: BLE001 - any reason is the skip reason
+        return str(exc)
+    sharedir = bindir.parent.parent.parent.parent / "share" / "postgresql" / bindir.parent.name
+    if not (bindir.parent / "lib" / "citus.so").exists() or not (
+        sharedir / "extension" / "citus.control"
+    ).exists():
+        return f"the citus extension is not installed for PostgreSQL {bindir.parent.name}"
+    return None
+
+
+@dataclass
+class CitusCluster:
+    coordinator: PostgresCluster
+    workers: list[PostgresCluster]
+
+    def url(self) -> str:
+        return self.coordinator.url(DATABASE)
+
+
+def _node() -> PostgresCluster:
+    return PostgresCluster(extra_preload=["citus"], extra_settings=dict(CITUS_SETTINGS)).start()
+
+
+@pytest.fixture(scope="session")
+def citus_cluster() -> Iterator[CitusCluster]:
+    reason = citus_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    nodes: list[PostgresCluster] = []
+    try:
+        for _ in range(3):
+            nodes.append(_node())
+        for node in nodes:
+            node.create_database(DATABASE)
+            with node.connect(DATABASE) as conn:
+                conn.execute("CREATE EXTENSION citus")
+        coordinator, *workers = nodes
+        with coordinator.connect(DATABASE) as conn:
+            conn.execute("SELECT citus_set_coordinator_host('127.0.0.1', %s)", (coordinator.port,))
+            for worker in workers:
+                conn.execute("SELECT citus_add_node('127.0.0.1', %s)", (worker.port,))
+        yield CitusCluster(coordinator, workers)
+    finally:
+        for node in reversed(nodes):
+            node.stop()
+
+
+@pytest.fixture(scope="session")
+def citus_engine(citus_cluster: CitusCluster) -> Iterator[Engine]:
+    """The coordinator's database at head, converted by `pyglue install --citus`."""
+    engine = create_engine(citus_cluster.url(), poolclass=NullPool)
+    try:
+        install.upgrade(engine)
+        install.convert_to_citus(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def citus(citus_engine: Engine) -> Engine:
+    """The converted database with every platform, rollup and delta table emptied."""
+    with citus_engine.begin() as conn:
+        conn.execute(text(
+            "TRUNCATE public.users, public.agents, public.agent_tools, public.knowledgebases,"
+            " public.agent_knowledgebases, public.workflows, public.agent_blocks,"
+            " public.workflow_edges, public.workflow_executions, public.agent_executions,"
+            " public.execution_metrics, public.agent_memories, public.agent_execution_stats,"
+            " public.workflow_execution_stats, public.user_execution_stats,"
+            " agentdb.agent_stats_deltas, agentdb.workflow_stats_deltas"
+        ))
+    return citus_engine
