@@ -421,7 +421,7 @@ def convert_to_citus(engine: Engine) -> str:
     try:
         dbapi = raw.driver_connection
         assert dbapi is not None
-        with dbapi.transaction():  # type: ignore[attr-defined]
+        with dbapi.transaction():
             cursor = dbapi.cursor()
             cursor.execute("SET LOCAL citus.enable_unsafe_triggers = on")
             cursor.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")

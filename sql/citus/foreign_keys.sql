@@ -23,6 +23,7 @@ DECLARE
     v_referenced text;
     v_update text;
     v_delete text;
+    v_referencing text;
 BEGIN
     FOR v_key IN SELECT * FROM agentdb_citus_foreign_keys ORDER BY table_name::text, constraint_name LOOP
         v_distributed := NOT (SELECT t.reference FROM agentdb_citus_tables t
@@ -34,6 +35,10 @@ BEGIN
             v_columns := array_to_string(ARRAY(SELECT quote_ident(c) FROM unnest(v_key.columns) c), ', ');
             v_referenced := array_to_string(ARRAY(SELECT quote_ident(c) FROM unnest(v_key.referenced_columns) c), ', ');
         END IF;
+        -- schema-qualified: the triggers run with search_path = pg_catalog, pg_temp
+        SELECT format('%I.%I', n.nspname, c.relname) INTO v_referencing
+          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.oid = v_key.table_name;
         -- on a distributed key SET NULL and ON UPDATE CASCADE become triggers (below)
         v_delete := CASE v_key.on_delete WHEN 'c' THEN 'CASCADE' WHEN 'r' THEN 'RESTRICT'
                                          WHEN 'n' THEN CASE WHEN v_distributed THEN 'NO ACTION' ELSE 'SET NULL' END
@@ -53,14 +58,14 @@ BEGIN
                 'CREATE TRIGGER %I BEFORE DELETE ON %s FOR EACH ROW'
                 ' EXECUTE FUNCTION agentdb.set_null_on_delete(%L, %L, %L)',
                 left('agentdb_set_null_' || v_key.constraint_name, 63), v_key.referenced_table,
-                v_key.table_name::text, v_key.columns[1], v_key.referenced_columns[1]);
+                v_referencing, v_key.columns[1], v_key.referenced_columns[1]);
         END IF;
         IF v_distributed AND v_key.on_update = 'c' THEN
             EXECUTE format(
                 'CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW'
                 ' EXECUTE FUNCTION agentdb.cascade_key_update(%L, %L, %L)',
                 left('agentdb_cascade_' || v_key.constraint_name, 63), v_key.referenced_table,
-                v_key.table_name::text, v_key.columns, v_key.referenced_columns);
+                v_referencing, v_key.columns, v_key.referenced_columns);
         END IF;
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s) ON UPDATE %s ON DELETE %s%s',
                        v_key.table_name, v_key.constraint_name, v_columns, v_key.referenced_table,

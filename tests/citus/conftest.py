@@ -36,15 +36,18 @@ CITUS_SETTINGS = {
 def citus_unavailable() -> str | None:
     """Why the Citus tests cannot run here, or None."""
     if os.environ.get("PYGLUE_CITUS") != "1":
-        return "set PYGLUE_CITUS=1 to run the Citus tests (they start a coordinator and two workers)"
+        return (
+            "set PYGLUE_CITUS=1 to run the Citus tests (they start a coordinator and two workers)"
+        )
     try:
         bindir = find_bindir()
-    except Exception as exc:  # noqa: BLE001 - any reason is the skip reason
+    except Exception as exc:
         return str(exc)
     sharedir = bindir.parent.parent.parent.parent / "share" / "postgresql" / bindir.parent.name
-    if not (bindir.parent / "lib" / "citus.so").exists() or not (
-        sharedir / "extension" / "citus.control"
-    ).exists():
+    if (
+        not (bindir.parent / "lib" / "citus.so").exists()
+        or not (sharedir / "extension" / "citus.control").exists()
+    ):
         return f"the citus extension is not installed for PostgreSQL {bindir.parent.name}"
     return None
 
@@ -102,12 +105,14 @@ def citus_engine(citus_cluster: CitusCluster) -> Iterator[Engine]:
 def citus(citus_engine: Engine) -> Engine:
     """The converted database with every platform, rollup and delta table emptied."""
     with citus_engine.begin() as conn:
-        conn.execute(text(
-            "TRUNCATE public.users, public.agents, public.agent_tools, public.knowledgebases,"
-            " public.agent_knowledgebases, public.workflows, public.agent_blocks,"
-            " public.workflow_edges, public.workflow_executions, public.agent_executions,"
-            " public.execution_metrics, public.agent_memories, public.agent_execution_stats,"
-            " public.workflow_execution_stats, public.user_execution_stats,"
-            " agentdb.agent_stats_deltas, agentdb.workflow_stats_deltas"
-        ))
+        conn.execute(
+            text(
+                "TRUNCATE public.users, public.agents, public.agent_tools, public.knowledgebases,"
+                " public.agent_knowledgebases, public.workflows, public.agent_blocks,"
+                " public.workflow_edges, public.workflow_executions, public.agent_executions,"
+                " public.execution_metrics, public.agent_memories, public.agent_execution_stats,"
+                " public.workflow_execution_stats, public.user_execution_stats,"
+                " agentdb.agent_stats_deltas, agentdb.workflow_stats_deltas"
+            )
+        )
     return citus_engine
