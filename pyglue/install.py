@@ -399,34 +399,44 @@ def _citus_routines() -> list[str]:
     return [name for name in citus_files() if name.startswith("citus/routines/")]
 
 
-def convert_to_citus(engine: Engine) -> str:
-    """Distribute an agentdb database at head by user_id (idempotent); returns what was done.
-
-    Checks first (`check_citus`), then in one transaction: user_id added where
-    missing, keys made (user_id, ...), users and memory_policies reference
-    tables, every other table with user_id distributed co-located with
-    agents, foreign keys back composite, the Citus variants of the routines.
-    """
+def _run_citus_files(engine: Engine, names: list[str]) -> None:
     from pyglue.sqlfiles import read_live
 
-    check_citus(engine)
-    with engine.connect() as connection:
-        if current_revision(connection) != head_revision():
-            raise ConfigurationError(
-                "cannot install for Citus: the database is not at head (pyglue install first)"
-            )
-        if is_citus(connection):
-            return "already distributed by user_id: nothing to do"
     raw = engine.raw_connection()
     try:
         dbapi = raw.driver_connection
         assert dbapi is not None
         with dbapi.transaction():
             cursor = dbapi.cursor()
+            # the stats triggers stay on the distributed tables and run on their shards
             cursor.execute("SET LOCAL citus.enable_unsafe_triggers = on")
+            # one connection per worker: DDL and data copy of one transaction see each other
             cursor.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
-            for name in (*CITUS_STEPS, *_citus_routines(), *CITUS_AFTER_ROUTINES):
+            for name in names:
                 cursor.execute(read_live(name).encode())
     finally:
         raw.close()
+
+
+def convert_to_citus(engine: Engine) -> str:
+    """Distribute an agentdb database at head by user_id; returns what was done.
+
+    Checks first (`check_citus`), then in one transaction: user_id added where
+    missing, keys made (user_id, ...), users and memory_policies reference
+    tables, every other table with user_id distributed co-located with
+    agents, foreign keys back composite, the Citus variants of the routines.
+    On a database already converted it only applies the routines again (a
+    revision run since may have replaced some by their single-node text).
+    """
+    check_citus(engine)
+    with engine.connect() as connection:
+        if current_revision(connection) != head_revision():
+            raise ConfigurationError(
+                "cannot install for Citus: the database is not at head (pyglue install first)"
+            )
+        converted = is_citus(connection)
+    if converted:
+        _run_citus_files(engine, [*_citus_routines(), "citus/functions.sql"])
+        return "already distributed by user_id: the Citus routines applied again"
+    _run_citus_files(engine, [*CITUS_STEPS, *_citus_routines(), *CITUS_AFTER_ROUTINES])
     return "distributed by user_id on Citus"

@@ -12,9 +12,10 @@
 -- the referencing column to NULL in that user's rows first: what SET NULL
 -- did, so the key check finds nothing left to refuse. Likewise Citus
 -- refuses ON UPDATE CASCADE on such a key: it comes back DEFERRABLE
--- INITIALLY DEFERRED, and an AFTER UPDATE trigger
--- (agentdb.cascade_key_update) carries the new key values to the
--- referencing rows before the key is checked at commit.
+-- INITIALLY DEFERRED, and an AFTER UPDATE OR DELETE trigger
+-- (agentdb.cascade_key_update; a move to another partition is a DELETE
+-- there) carries the new key values to the referencing rows before the key
+-- is checked at commit.
 DO $$
 DECLARE
     v_key record;
@@ -62,10 +63,13 @@ BEGIN
         END IF;
         IF v_distributed AND v_key.on_update = 'c' THEN
             EXECUTE format(
-                'CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW'
-                ' EXECUTE FUNCTION agentdb.cascade_key_update(%L, %L, %L)',
+                'CREATE TRIGGER %I AFTER UPDATE OR DELETE ON %s FOR EACH ROW'
+                ' EXECUTE FUNCTION agentdb.cascade_key_update(%L, %L, %L, %L)',
                 left('agentdb_cascade_' || v_key.constraint_name, 63), v_key.referenced_table,
-                v_referencing, v_key.columns, v_key.referenced_columns);
+                v_referencing, v_key.columns, v_key.referenced_columns,
+                (SELECT format('%I.%I', n.nspname, c.relname)
+                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE c.oid = v_key.referenced_table));
         END IF;
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s) ON UPDATE %s ON DELETE %s%s',
                        v_key.table_name, v_key.constraint_name, v_columns, v_key.referenced_table,

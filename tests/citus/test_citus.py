@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg.rows import tuple_row
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 from stats.stats_expected import (
     RawExecution,
     expected_agents,
@@ -26,7 +27,7 @@ from stats.stats_expected import (
     normalized,
 )
 
-from pyglue import install, maintenance, stats, status
+from pyglue import install, maintenance, memory, stats, status
 from pyglue.dburl import libpq_dsn
 from pyglue.queries import agent_document_stmt, workflow_document_stmt
 
@@ -80,6 +81,11 @@ def populate(conn: psycopg.Connection[Any], users: int = 4) -> dict[uuid.UUID, l
     for u in range(users):
         user = add_user(conn, f"user{u}")
         agents[user] = [add_agent(conn, user, f"agent{u}-{a}") for a in range(2)]
+        workflow = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO workflows (id, user_id, name, graph_definition) VALUES (%s, %s, %s, '{}')",
+            (workflow, user, f"flow{u}"),
+        )
         for n in range(10):
             run = uuid.uuid4()
             agent = agents[user][n % 2]
@@ -101,6 +107,19 @@ def populate(conn: psycopg.Connection[Any], users: int = 4) -> dict[uuid.UUID, l
                     " VALUES (%s, %s, %s, %s, %s)",
                     (user, run, n + 1, 10 * (n + 1), Decimal("0.25") * (n + 1)),
                 )
+            if n < 3:  # workflow runs: started, then finished (n == 2 stays running)
+                workflow_run = uuid.uuid4()
+                conn.execute(
+                    "INSERT INTO workflow_executions (id, workflow_id, user_id, status, started_at)"
+                    " VALUES (%s, %s, %s, 'running', %s)",
+                    (workflow_run, workflow, user, now - timedelta(days=n)),
+                )
+                if n < 2:
+                    conn.execute(
+                        "UPDATE workflow_executions SET status = %s, duration_ms = %s"
+                        " WHERE user_id = %s AND id = %s",
+                        (("completed", "failed")[n], 1000 * (n + 1), user, workflow_run),
+                    )
             if n == 7:  # moved to another day and agent: its whole contribution moves
                 conn.execute(
                     "UPDATE agent_executions SET started_at = started_at - interval '1 day',"
@@ -166,7 +185,8 @@ def test_conversion_distributes_every_user_table_colocated_and_keeps_references(
         add_user(conn, "twice")
         with pytest.raises(psycopg.errors.UniqueViolation):
             add_user(conn, "twice")
-    assert install.convert_to_citus(citus) == "already distributed by user_id: nothing to do"
+    again = install.convert_to_citus(citus)
+    assert again == "already distributed by user_id: the Citus routines applied again"
 
 
 def test_set_null_keys_become_triggers_that_do_the_same(citus: Engine) -> None:
@@ -228,6 +248,15 @@ def test_stats_write_path_fold_and_dashboards_are_exact(citus: Engine) -> None:
                 daily = stats.user_daily_stats(citus, user, day - timedelta(days=6), day)
                 assert [normalize(r) for r in daily] == [
                     normalized(e) for e in expected_daily(raw, user, day - timedelta(days=6), day)
+                ]
+                flows = stats.workflow_daily_stats(citus, user, day - timedelta(days=6), day)
+                assert [
+                    (r.day, r.execution_count, r.success_count, r.failed_count, r.total_duration_ms)
+                    for r in flows
+                ] == [
+                    (day - timedelta(days=2), 1, 0, 0, 0),
+                    (day - timedelta(days=1), 1, 0, 1, 2000),
+                    (day, 1, 1, 0, 1000),
                 ]
                 summary = stats.agent_stats_summary(citus, user, 30)
                 assert [normalize(r) for r in summary] == [
@@ -450,3 +479,34 @@ def test_status_and_table_health_report_sizes_over_all_shards(citus: Engine) -> 
     assert shown["agent_executions"] == (expected["agent_executions"], "distributed")
     assert shown["users"] == (expected["users"], "reference")
     assert any("(distributed, all shards)" in line for line in status.format_status(state))
+
+
+def test_recall_touches_and_consolidation_promotes_across_shards(citus: Engine) -> None:
+    with connect(citus) as conn:
+        agents = []
+        for name in ("left", "right"):
+            user = add_user(conn, name)
+            agent = add_agent(conn, user, name)
+            agents.append(agent)
+            conn.execute(
+                "INSERT INTO agent_memories (user_id, agent_id, type, content, access_count,"
+                " created_at) VALUES (%s, %s, 'short_term', 'often', 2,"
+                " timezone('utc', now()) - interval '13 hours'),"
+                " (%s, %s, 'short_term', 'once', 0, timezone('utc', now()) - interval '13 hours')",
+                (user, agent, user, agent),
+            )
+    with Session(citus) as session:
+        recalled = memory.recall(session, agents[0])
+        assert sorted((m.content, m.access_count) for m in recalled) == [("often", 3), ("once", 1)]
+        session.commit()
+    assert maintenance.preview_memory_consolidation(citus) == 1
+    assert maintenance.consolidate_memories(citus) == 1
+    with connect(citus) as conn:
+        assert rows(
+            conn, "SELECT content, type, access_count FROM agent_memories ORDER BY 1, 3"
+        ) == [
+            ("often", "short_term", 2),
+            ("often", "long_term", 3),
+            ("once", "short_term", 0),
+            ("once", "short_term", 1),
+        ]
