@@ -20,6 +20,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -27,10 +28,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
+    event,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # lazy="raise" names the helper that loads the relationship; the loader
@@ -246,8 +251,16 @@ def _status_check() -> CheckConstraint:
 UNFINISHED = text(_in_list("status", UNFINISHED_STATUSES))
 
 
+# The execution history is partitioned by month on started_at (0016):
+# PostgreSQL wants the partition key in the table's primary key, while the
+# ORM keeps identifying a run by its id alone (session.get(Model, id)).
+PARTITIONED_BY_MONTH = {"postgresql_partition_by": "RANGE (started_at)"}
+IDENTIFIED_BY_ID: dict[str, Any] = {"primary_key": ["id"], "eager_defaults": True}
+
+
 class WorkflowExecution(Base):
     __tablename__ = "workflow_executions"
+    __mapper_args__ = IDENTIFIED_BY_ID
     __table_args__ = (
         _status_check(),
         Index("ix_workflow_exec_user_workflow_status",
@@ -255,6 +268,7 @@ class WorkflowExecution(Base):
         Index("ix_workflow_exec_user_started", "user_id", "started_at", "id"),
         Index("ix_workflow_exec_status_started", "status", "started_at",
               postgresql_where=UNFINISHED),
+        PARTITIONED_BY_MONTH,
     )  # fmt: skip
 
     id: Mapped[uuid.UUID] = _pk()
@@ -270,7 +284,7 @@ class WorkflowExecution(Base):
     output_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(
-        DateTime, nullable=False, server_default=UTC_NOW, index=True
+        DateTime, primary_key=True, server_default=UTC_NOW, index=True
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
@@ -280,6 +294,7 @@ class WorkflowExecution(Base):
 
 class AgentExecution(Base):
     __tablename__ = "agent_executions"
+    __mapper_args__ = IDENTIFIED_BY_ID
     __table_args__ = (
         _status_check(),
         Index("ix_agent_exec_user_agent_started", "user_id", "agent_id", "started_at", "id"),
@@ -287,6 +302,7 @@ class AgentExecution(Base):
         Index("ix_agent_exec_session_status", "session_id", "status"),
         Index("ix_agent_exec_status_started", "status", "started_at",
               postgresql_where=UNFINISHED),
+        PARTITIONED_BY_MONTH,
     )  # fmt: skip
 
     id: Mapped[uuid.UUID] = _pk()
@@ -296,16 +312,15 @@ class AgentExecution(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
-    workflow_execution_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("workflow_executions.id", ondelete="SET NULL"), index=True
-    )
+    # a reference kept by triggers, not a foreign key (see 0016)
+    workflow_execution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     session_id: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
     input_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     output_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_message: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(
-        DateTime, nullable=False, server_default=UTC_NOW, index=True
+        DateTime, primary_key=True, server_default=UTC_NOW, index=True
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
@@ -318,11 +333,19 @@ class AgentExecution(Base):
 
 class ExecutionMetrics(Base):
     __tablename__ = "execution_metrics"
+    __mapper_args__ = IDENTIFIED_BY_ID
+    __table_args__ = (
+        UniqueConstraint("execution_id", "started_at"),
+        ForeignKeyConstraint(
+            ["execution_id", "started_at"],
+            ["agent_executions.id", "agent_executions.started_at"],
+            onupdate="CASCADE", ondelete="CASCADE",
+        ),
+        PARTITIONED_BY_MONTH,
+    )  # fmt: skip
 
     id: Mapped[uuid.UUID] = _pk()
-    execution_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("agent_executions.id", ondelete="CASCADE"), nullable=False, unique=True
-    )
+    execution_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     llm_call_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     completion_tokens: Mapped[int] = mapped_column(
@@ -332,8 +355,19 @@ class ExecutionMetrics(Base):
     cost: Mapped[Decimal] = mapped_column(Numeric(12, 6), nullable=False, server_default=text("0"))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+    # its execution's: a run and its metrics share a month (0016); filled
+    # from the execution on insert when not given (fill_metrics_started_at)
+    started_at: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
 
     execution: Mapped[AgentExecution] = relationship(lazy="raise", back_populates="metrics")
+
+
+@event.listens_for(ExecutionMetrics, "before_insert")
+def fill_metrics_started_at(_mapper: Any, connection: Connection, target: ExecutionMetrics) -> None:
+    if target.started_at is None:
+        target.started_at = connection.execute(
+            select(AgentExecution.started_at).where(AgentExecution.id == target.execution_id)
+        ).scalar_one()
 
 
 class AgentMemory(Base):

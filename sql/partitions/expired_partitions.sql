@@ -11,8 +11,10 @@
 -- the chain of foreign keys. drop_rank orders a month's drops: the number of
 -- partitioned tables that reference the table, directly or not, so children
 -- (rank 0) go first; a referenced partition (rank > 0) must be DETACHed
--- before its DROP (PostgreSQL keeps the foreign key depending on it).
-CREATE FUNCTION agentdb.expired_partitions(p_at timestamptz DEFAULT now())
+-- before its DROP (PostgreSQL keeps the foreign key depending on it). A
+-- partition from MINVALUE (the table 0016 adopted as it was) expires by its
+-- upper bound like any month.
+CREATE OR REPLACE FUNCTION agentdb.expired_partitions(p_at timestamptz DEFAULT now())
 RETURNS TABLE (table_name regclass, partition_name regclass, lower_bound timestamptz,
                upper_bound timestamptz, drop_rank integer, reason text)
 LANGUAGE sql
@@ -44,7 +46,8 @@ AS $$
           FROM expiring e
           JOIN fk ON fk.parent = e.table_name
          CROSS JOIN LATERAL agentdb.monthly_partitions(fk.child::regclass) m
-         WHERE m.lower_bound >= e.lower_bound AND m.upper_bound <= e.upper_bound
+         WHERE coalesce(m.lower_bound, '-infinity') >= coalesce(e.lower_bound, '-infinity')
+           AND m.upper_bound <= e.upper_bound
     )
     SELECT DISTINCT ON (e.partition_name)
            e.table_name, e.partition_name, e.lower_bound, e.upper_bound,

@@ -4,7 +4,7 @@
 -- tree and the migration chain agree.
 
 -- The baseline's single-column indexes that still serve a query: foreign
--- keys (lookups by parent, ON DELETE CASCADE) and started_at ranges.
+-- keys (lookups by parent, ON DELETE CASCADE).
 CREATE INDEX ix_agents_user_id ON public.agents (user_id);
 CREATE INDEX ix_agent_tools_agent_id ON public.agent_tools (agent_id);
 CREATE INDEX ix_knowledgebases_user_id ON public.knowledgebases (user_id);
@@ -15,34 +15,12 @@ CREATE INDEX ix_agent_blocks_agent_id ON public.agent_blocks (agent_id);
 CREATE INDEX ix_workflow_edges_workflow_id ON public.workflow_edges (workflow_id);
 CREATE INDEX ix_workflow_edges_source_block_id ON public.workflow_edges (source_block_id);
 CREATE INDEX ix_workflow_edges_target_block_id ON public.workflow_edges (target_block_id);
-CREATE INDEX ix_workflow_executions_workflow_id ON public.workflow_executions (workflow_id);
-CREATE INDEX ix_workflow_executions_session_id ON public.workflow_executions (session_id);
-CREATE INDEX ix_workflow_executions_started_at ON public.workflow_executions (started_at);
-CREATE INDEX ix_agent_executions_agent_id ON public.agent_executions (agent_id);
-CREATE INDEX ix_agent_executions_workflow_execution_id ON public.agent_executions (workflow_execution_id);
-CREATE INDEX ix_agent_executions_started_at ON public.agent_executions (started_at);
 CREATE INDEX ix_agent_memories_agent_id ON public.agent_memories (agent_id);
 CREATE INDEX ix_agent_memories_session_id ON public.agent_memories (session_id);
 
--- Execution history (0002). History pages `WHERE user_id = ? AND
--- workflow_id = ? [AND status = ?] ORDER BY started_at DESC, id DESC LIMIT n`
--- are an ordered index scan with keyset pagination and no Sort, with or
--- without a status: the status, last, is checked inside the index. The
--- dashboard reads a user's recent runs by (user_id, started_at, id).
-CREATE INDEX ix_workflow_exec_user_workflow_status
-    ON public.workflow_executions (user_id, workflow_id, started_at, id, status);
-CREATE INDEX ix_workflow_exec_user_started ON public.workflow_executions (user_id, started_at, id);
-CREATE INDEX ix_agent_exec_user_agent_started
-    ON public.agent_executions (user_id, agent_id, started_at, id);
-CREATE INDEX ix_agent_exec_user_started ON public.agent_executions (user_id, started_at, id);
-CREATE INDEX ix_agent_exec_session_status ON public.agent_executions (session_id, status);
-
--- The stale-run check `status = 'running' AND started_at < ?` (0002): over
--- the unfinished runs only, so it stays tiny however long history grows.
-CREATE INDEX ix_workflow_exec_status_started ON public.workflow_executions (status, started_at)
-    WHERE status IN ('pending', 'running');
-CREATE INDEX ix_agent_exec_status_started ON public.agent_executions (status, started_at)
-    WHERE status IN ('pending', 'running');
+-- The execution history's indexes (0002: history pages, the dashboard's
+-- recent runs, the stale-run check) are in sql/partitions/execution_tables.sql
+-- since 0016 partitioned those tables.
 
 -- Configuration search (0003): containment `configuration @> '{...}'` and
 -- `graph_definition @> '{"nodes": [{"type": ...}]}'` through GIN

@@ -110,58 +110,8 @@ CREATE TABLE public.workflow_edges (
     CONSTRAINT fk_workflow_edges_target_block_id_agent_blocks FOREIGN KEY (target_block_id) REFERENCES public.agent_blocks (id) ON DELETE CASCADE
 );
 
-CREATE TABLE public.workflow_executions (
-    id             uuid NOT NULL DEFAULT gen_random_uuid(),
-    workflow_id    uuid NOT NULL,
-    user_id        uuid NOT NULL,
-    session_id     varchar(255),
-    status         varchar(20) NOT NULL DEFAULT 'pending',
-    input_data     jsonb,
-    output_data    jsonb,
-    error_message  text,
-    started_at     timestamp NOT NULL DEFAULT timezone('utc', now()),
-    completed_at   timestamp,
-    duration_ms    integer,
-    CONSTRAINT pk_workflow_executions PRIMARY KEY (id),
-    CONSTRAINT fk_workflow_executions_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES public.workflows (id) ON DELETE CASCADE,
-    CONSTRAINT fk_workflow_executions_user_id_users FOREIGN KEY (user_id) REFERENCES public.users (id) ON DELETE CASCADE,
-    CONSTRAINT ck_workflow_executions_status CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled'))
-);
-
-CREATE TABLE public.agent_executions (
-    id                     uuid NOT NULL DEFAULT gen_random_uuid(),
-    agent_id               uuid NOT NULL,
-    user_id                uuid NOT NULL,
-    workflow_execution_id  uuid,
-    session_id             varchar(255),
-    status                 varchar(20) NOT NULL DEFAULT 'pending',
-    input_data             jsonb,
-    output_data            jsonb,
-    error_message          text,
-    started_at             timestamp NOT NULL DEFAULT timezone('utc', now()),
-    completed_at           timestamp,
-    duration_ms            integer,
-    CONSTRAINT pk_agent_executions PRIMARY KEY (id),
-    CONSTRAINT fk_agent_executions_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE,
-    CONSTRAINT fk_agent_executions_user_id_users FOREIGN KEY (user_id) REFERENCES public.users (id) ON DELETE CASCADE,
-    CONSTRAINT fk_agent_executions_workflow_execution_id_workflow_executions FOREIGN KEY (workflow_execution_id) REFERENCES public.workflow_executions (id) ON DELETE SET NULL,
-    CONSTRAINT ck_agent_executions_status CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled'))
-);
-
-CREATE TABLE public.execution_metrics (
-    id              uuid NOT NULL DEFAULT gen_random_uuid(),
-    execution_id    uuid NOT NULL,
-    llm_call_count  integer NOT NULL DEFAULT 0,
-    prompt_tokens   integer NOT NULL DEFAULT 0,
-    completion_tokens integer NOT NULL DEFAULT 0,
-    total_tokens    integer NOT NULL DEFAULT 0,
-    cost            numeric(12, 6) NOT NULL DEFAULT 0,
-    created_at      timestamp NOT NULL DEFAULT timezone('utc', now()),
-    updated_at      timestamp NOT NULL DEFAULT timezone('utc', now()),
-    CONSTRAINT pk_execution_metrics PRIMARY KEY (id),
-    CONSTRAINT uq_execution_metrics_execution_id UNIQUE (execution_id),
-    CONSTRAINT fk_execution_metrics_execution_id_agent_executions FOREIGN KEY (execution_id) REFERENCES public.agent_executions (id) ON DELETE CASCADE
-);
+-- workflow_executions, agent_executions and execution_metrics: partitioned
+-- by month since 0016, in sql/partitions/execution_tables.sql
 
 CREATE TABLE public.agent_memories (
     id                uuid NOT NULL DEFAULT gen_random_uuid(),

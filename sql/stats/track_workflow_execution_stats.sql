@@ -15,7 +15,18 @@ AS $$
 DECLARE
     c_fold_every CONSTANT double precision := 1000;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP = 'DELETE' THEN
+        -- a run moved to another month (deleted from one partition, inserted
+        -- into another): its old contribution goes; a deleted run's stays
+        IF EXISTS (SELECT FROM public.workflow_executions w WHERE w.id = OLD.id) THEN
+            INSERT INTO agentdb.workflow_stats_deltas VALUES
+                (OLD.user_id, OLD.started_at::date, OLD.workflow_id, -1,
+                 -(OLD.status = 'completed')::integer, -(OLD.status = 'failed')::integer,
+                 -(OLD.status = 'cancelled')::integer, -(OLD.duration_ms IS NOT NULL)::integer,
+                 -coalesce(OLD.duration_ms, 0)::bigint, NULL, OLD.duration_ms IS NOT NULL);
+        END IF;
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
         INSERT INTO agentdb.workflow_stats_deltas VALUES (
             NEW.user_id, NEW.started_at::date, NEW.workflow_id, 1,
             (NEW.status = 'completed')::integer, (NEW.status = 'failed')::integer,
@@ -50,7 +61,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.track_workflow_execution_stats() IS
-    'Trigger on workflow_executions (insert, counted updates): append the change to workflow execution stats to agentdb.workflow_stats_deltas; deletes (retention) do not change it';
+    'Trigger on workflow_executions (insert, counted updates, a move between months): append the change to workflow execution stats to agentdb.workflow_stats_deltas; deletes (retention) do not change it';
 REVOKE EXECUTE ON FUNCTION agentdb.track_workflow_execution_stats() FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER agentdb_stats_insert
@@ -67,3 +78,6 @@ CREATE OR REPLACE TRIGGER agentdb_stats_update
               AND (OLD.status IN ('completed', 'failed', 'cancelled')
                    OR NEW.status IN ('completed', 'failed', 'cancelled'))))
     EXECUTE FUNCTION agentdb.track_workflow_execution_stats();
+CREATE OR REPLACE TRIGGER agentdb_stats_move
+    AFTER DELETE ON public.workflow_executions
+    FOR EACH ROW EXECUTE FUNCTION agentdb.track_workflow_execution_stats();

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from dbcheck import schema_dump, table_checksums
-from sqlalchemy import create_engine, text
+from dbcheck import PARTITION, schema_dump, table_checksums
+from sqlalchemy import ForeignKeyConstraint, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from pyglue import install
@@ -50,7 +50,10 @@ def test_fresh_install_equals_baseline_plus_every_upgrade(
     stepwise = _engine(populated_baseline_url)
     for revision in revisions_in_order()[1:]:
         install.upgrade(stepwise, revision)
-    assert schema_dump(populated_baseline_url) == fresh
+    # the populated tables became one partition each (0016): their months differ
+    assert schema_dump(populated_baseline_url, partitions=False) == schema_dump(
+        empty_url, partitions=False
+    )
 
     install.downgrade(stepwise, "base", drop_platform_tables=True)
     install.upgrade(stepwise, "head")
@@ -72,9 +75,28 @@ def test_every_revision_downgrades_and_upgrades_again(head_url: str) -> None:
     assert schema_dump(head_url) == at_head
 
 
+def _not_a_partition(name: str | None, kind: str, _parents: object) -> bool:
+    """The models describe partitioned tables; their partitions are the database's business."""
+    return not (kind == "table" and name is not None and PARTITION.search(name))
+
+
+def _not_to_a_partition(item: object, _name: object, kind: str, *_: object) -> bool:
+    """PostgreSQL keeps a foreign key to a partitioned table as one per partition too."""
+    return not (
+        isinstance(item, ForeignKeyConstraint) and PARTITION.search(item.referred_table.name)
+    )
+
+
 def test_migrated_schema_agrees_with_the_models(head_url: str) -> None:
     with _engine(head_url).connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "include_name": _not_a_partition,
+                "include_object": _not_to_a_partition,
+            },
+        )
         assert compare_metadata(context, Base.metadata) == []
 
 
