@@ -1,8 +1,10 @@
 -- Citus variant (pyglue install --citus) of sql/stats/track_agent_execution_stats.sql:
--- the same deltas; a moved run's LLM usage is read by (user_id,
--- execution_id), the key Citus routes (the co-located shard on this node),
--- and the Citus agentdb.fold_stats_if_free does nothing in a trigger (a
--- fold spans every shard): pg_cron or `pyglue stats fold` folds.
+-- the same deltas; the run's row and its LLM usage are looked up by
+-- (user_id, id), the key Citus routes (the trigger runs on the shard of
+-- the run, and reads the co-located shards on the same node), and the
+-- Citus agentdb.fold_stats_if_free does nothing in a trigger (a fold spans
+-- every shard): pg_cron or `pyglue stats fold` folds. The triggers are the
+-- single-node file's.
 --
 -- agentdb.track_agent_execution_stats: record how a write of agent_executions
 -- changes agent_execution_stats and user_execution_stats, as appended deltas
@@ -14,8 +16,12 @@
 -- included), its duration once set. When started_at's day, agent_id or
 -- user_id changes, the whole contribution, LLM usage from execution_metrics
 -- included, moves: a negative delta for the old key, a positive one for the
--- new. There is deliberately no DELETE trigger: deleting raw executions
--- (retention) does not change history already rolled up.
+-- new. Deleting raw executions (retention) does not change history already
+-- rolled up. A run whose started_at moves to another month is deleted from
+-- one partition and inserted into another: the insert counts it at its new
+-- key (its usage follows with its metrics row, which moves too), and the
+-- DELETE trigger, finding the id still there, removes its whole old
+-- contribution, LLM usage included.
 --
 -- The writer only appends: it never updates a row another writer touches,
 -- so writers of one user never queue on each other and single-run
@@ -36,7 +42,25 @@ DECLARE
     v_llm_calls bigint := 0;
     v_cost numeric := 0;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT FROM public.agent_executions e WHERE e.user_id = OLD.user_id AND e.id = OLD.id) THEN
+            RETURN NULL;  -- deleted, not moved: history stays
+        END IF;
+        SELECT m.total_tokens, m.llm_call_count, m.cost
+          INTO v_tokens, v_llm_calls, v_cost
+          FROM public.execution_metrics m
+         WHERE m.user_id = OLD.user_id AND m.execution_id = OLD.id;
+        IF NOT FOUND THEN
+            v_tokens := 0; v_llm_calls := 0; v_cost := 0;
+        END IF;
+        INSERT INTO agentdb.agent_stats_deltas VALUES
+            (OLD.user_id, OLD.started_at::date, OLD.agent_id, -1,
+             -(OLD.status = 'completed')::integer, -(OLD.status = 'failed')::integer,
+             -(OLD.status = 'cancelled')::integer, -(OLD.duration_ms IS NOT NULL)::integer,
+             -coalesce(OLD.duration_ms, 0)::bigint, NULL, OLD.duration_ms IS NOT NULL,
+             -v_tokens, -v_llm_calls, -v_cost);
+        RETURN NULL;
+    ELSIF TG_OP = 'INSERT' THEN
         INSERT INTO agentdb.agent_stats_deltas VALUES (
             NEW.user_id, NEW.started_at::date, NEW.agent_id, 1,
             (NEW.status = 'completed')::integer, (NEW.status = 'failed')::integer,
@@ -60,7 +84,8 @@ BEGIN
         SELECT m.total_tokens, m.llm_call_count, m.cost
           INTO v_tokens, v_llm_calls, v_cost
           FROM public.execution_metrics m
-         WHERE m.user_id = OLD.user_id AND m.execution_id = NEW.id;
+         WHERE m.user_id = OLD.user_id AND m.execution_id = NEW.id
+           AND m.started_at IN (OLD.started_at, NEW.started_at);
         IF NOT FOUND THEN
             v_tokens := 0; v_llm_calls := 0; v_cost := 0;
         END IF;
@@ -83,5 +108,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION agentdb.track_agent_execution_stats() IS
-    'Trigger on agent_executions (insert, counted updates): append the change to agent/user execution stats to agentdb.agent_stats_deltas; deletes (retention) do not change them';
+    'Trigger on agent_executions (insert, counted updates, a move between months): append the change to agent/user execution stats to agentdb.agent_stats_deltas; deletes (retention) do not change them';
 REVOKE EXECUTE ON FUNCTION agentdb.track_agent_execution_stats() FROM PUBLIC;

@@ -1,7 +1,9 @@
 -- Citus variant (pyglue install --citus) of sql/stats/track_execution_metrics_stats.sql:
--- the same deltas, but the execution is looked up by (user_id, id), the key
--- Citus can route: the trigger runs on the shard of the metrics row, and
--- reads the co-located shard of agent_executions on the same node.
+-- the same deltas, but the execution is looked up by (user_id, id,
+-- started_at), the key Citus can route: the trigger runs on the shard of
+-- the metrics row, and reads the co-located shard of agent_executions on
+-- the same node. (user_id is the distribution column: it never changes.)
+-- The triggers are the single-node file's.
 --
 -- agentdb.track_execution_metrics_stats: record tokens, LLM calls and cost
 -- of execution_metrics in the agent and user execution stats, as appended
@@ -16,7 +18,12 @@
 -- A DELETE subtracts only while the execution still exists: metrics
 -- deleted by the ON DELETE CASCADE of an execution delete (retention) find
 -- no execution any more (our own transaction deleted it first) and leave
--- history unchanged, like the execution itself.
+-- history unchanged, like the execution itself. The execution is looked up
+-- by (id, started_at): when it moves to another month its metrics row moves
+-- with it (ON UPDATE CASCADE; a delete from one partition and an insert
+-- into another), the delete half finds no execution at the old started_at
+-- (the execution's own trigger removes the old usage) and the insert half
+-- adds the usage at the new key.
 CREATE OR REPLACE FUNCTION agentdb.track_execution_metrics_stats()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -25,7 +32,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_execution_ids uuid[];
-    v_user_ids uuid[];
+    v_owner uuid;
+    v_started timestamp[];
     v_signs integer[];
     v_user uuid;
     v_agent uuid;
@@ -34,15 +42,23 @@ DECLARE
     v_llm_calls bigint;
     v_cost numeric;
 BEGIN
+    IF TG_OP = 'DELETE' THEN
+        v_owner := OLD.user_id;
+    ELSE
+        v_owner := NEW.user_id;
+    END IF;
     IF TG_OP = 'INSERT' THEN
-        v_execution_ids := ARRAY[NEW.execution_id]; v_user_ids := ARRAY[NEW.user_id]; v_signs := ARRAY[1];
+        v_execution_ids := ARRAY[NEW.execution_id]; v_started := ARRAY[NEW.started_at];
+        v_signs := ARRAY[1];
     ELSIF TG_OP = 'DELETE' THEN
-        v_execution_ids := ARRAY[OLD.execution_id]; v_user_ids := ARRAY[OLD.user_id]; v_signs := ARRAY[-1];
-    ELSIF OLD.execution_id = NEW.execution_id AND OLD.user_id = NEW.user_id THEN
-        v_execution_ids := ARRAY[NEW.execution_id]; v_user_ids := ARRAY[NEW.user_id]; v_signs := ARRAY[0];
+        v_execution_ids := ARRAY[OLD.execution_id]; v_started := ARRAY[OLD.started_at];
+        v_signs := ARRAY[-1];
+    ELSIF OLD.execution_id = NEW.execution_id THEN
+        v_execution_ids := ARRAY[NEW.execution_id]; v_started := ARRAY[NEW.started_at];
+        v_signs := ARRAY[0];
     ELSE
         v_execution_ids := ARRAY[OLD.execution_id, NEW.execution_id];
-        v_user_ids := ARRAY[OLD.user_id, NEW.user_id];
+        v_started := ARRAY[OLD.started_at, NEW.started_at];
         v_signs := ARRAY[-1, 1];
     END IF;
 
@@ -50,7 +66,8 @@ BEGIN
         SELECT e.user_id, e.agent_id, e.started_at::date
           INTO v_user, v_agent, v_day
           FROM public.agent_executions e
-         WHERE e.user_id = v_user_ids[v_i] AND e.id = v_execution_ids[v_i]
+         WHERE e.user_id = v_owner
+           AND e.id = v_execution_ids[v_i] AND e.started_at = v_started[v_i]
            FOR SHARE;
         -- not found: deleted with its execution (history stays), or an insert
         -- the foreign key check is about to reject
