@@ -52,6 +52,35 @@ def citus_unavailable() -> str | None:
     return None
 
 
+# The partitioned history (revision 0016) gets the two months before this
+# one, as a database with some history has: the tests write runs of the last
+# days, which then land in months of their own, not in the default partition.
+PAST_MONTHS = """
+DO $$
+DECLARE
+    v_table record;
+    v_month timestamp;
+BEGIN
+    FOR v_table IN
+        SELECT n.nspname, c.relname, c.oid::regclass AS name
+          FROM agentdb.retention_policies r
+          JOIN pg_class c ON c.oid = r.table_name
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+         ORDER BY c.relname <> 'agent_executions', c.relname  -- referenced first
+    LOOP
+        FOR k IN 1..2 LOOP
+            v_month := date_trunc('month', timezone('utc', now())) - make_interval(months => k);
+            EXECUTE format(
+                'CREATE TABLE IF NOT EXISTS %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
+                v_table.nspname, v_table.relname || '_p' || to_char(v_month, 'YYYY_MM'),
+                v_table.name, v_month, v_month + interval '1 month');
+        END LOOP;
+    END LOOP;
+END
+$$
+"""
+
+
 @dataclass
 class CitusCluster:
     coordinator: PostgresCluster
@@ -96,6 +125,10 @@ def citus_engine(citus_cluster: CitusCluster) -> Iterator[Engine]:
     try:
         install.upgrade(engine)
         install.convert_to_citus(engine)
+        with engine.begin() as conn:
+            # partitions of tables with a foreign key to a reference table: one connection per node
+            conn.execute(text("SET LOCAL citus.multi_shard_modify_mode = 'sequential'"))
+            conn.execute(text(PAST_MONTHS))
         yield engine
     finally:
         engine.dispose()

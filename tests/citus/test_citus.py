@@ -27,7 +27,7 @@ from stats.stats_expected import (
     normalized,
 )
 
-from pyglue import install, maintenance, memory, stats, status
+from pyglue import install, maintenance, memory, retention, stats, status
 from pyglue.dburl import libpq_dsn
 from pyglue.queries import agent_document_stmt, workflow_document_stmt
 
@@ -69,6 +69,30 @@ def raw_executions(conn: psycopg.Connection[Any]) -> list[RawExecution]:
     return [RawExecution(*row) for row in found]
 
 
+def add_metrics(
+    conn: psycopg.Connection[Any],
+    user: uuid.UUID,
+    run: uuid.UUID,
+    calls: int,
+    tokens: int,
+    cost: Decimal,
+) -> None:
+    """A run's metrics row, with its run's started_at when the history is partitioned (0016)."""
+    partitioned = rows(
+        conn,
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'execution_metrics'::regclass"
+        " AND attname = 'started_at' AND NOT attisdropped",
+    ) == [(1,)]
+    started = ", started_at" if partitioned else ""
+    conn.execute(
+        f"INSERT INTO execution_metrics (user_id, execution_id{started},"
+        " llm_call_count, total_tokens, cost)"
+        f" SELECT e.user_id, e.id{', e.started_at' if partitioned else ''}, %s, %s, %s"
+        " FROM agent_executions e WHERE e.user_id = %s AND e.id = %s",
+        (calls, tokens, cost, user, run),
+    )
+
+
 def today(conn: psycopg.Connection[Any]) -> date:
     day: date = rows(conn, "SELECT (timezone('utc', now()))::date")[0][0]
     return day
@@ -101,12 +125,7 @@ def populate(conn: psycopg.Connection[Any], users: int = 4) -> dict[uuid.UUID, l
                 (status_, None if status_ == "running" else 100 * (n + 1), user, run),
             )
             if n % 3 == 0:
-                conn.execute(
-                    "INSERT INTO execution_metrics"
-                    " (user_id, execution_id, llm_call_count, total_tokens, cost)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (user, run, n + 1, 10 * (n + 1), Decimal("0.25") * (n + 1)),
-                )
+                add_metrics(conn, user, run, n + 1, 10 * (n + 1), Decimal("0.25") * (n + 1))
             if n < 3:  # workflow runs: started, then finished (n == 2 stays running)
                 workflow_run = uuid.uuid4()
                 conn.execute(
@@ -136,8 +155,9 @@ def test_conversion_distributes_every_user_table_colocated_and_keeps_references(
         tables = dict(
             rows(
                 conn,
-                "SELECT table_name::text, citus_table_type || ':' || distribution_column"
-                " FROM citus_tables",
+                "SELECT t.table_name::text, t.citus_table_type || ':' || t.distribution_column"
+                " FROM citus_tables t JOIN pg_class c ON c.oid = t.table_name"
+                " WHERE NOT c.relispartition",
             )
         )
         assert tables.pop("users") == "reference:<none>"
@@ -171,16 +191,15 @@ def test_conversion_distributes_every_user_table_colocated_and_keeps_references(
             "                   AND a.attname = 'user_id' AND a.attnum = ANY (k.conkey))",
         )
         assert keys_without_user == []
-        assert rows(
+        (metrics_key,) = rows(
             conn,
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE conname = 'fk_execution_metrics_execution_id_agent_executions'",
-        ) == [
-            (
-                "FOREIGN KEY (user_id, execution_id) REFERENCES agent_executions(user_id, id)"
-                " ON DELETE CASCADE",
-            )
-        ]
+            " WHERE conname = 'fk_execution_metrics_execution_id_agent_executions'"
+            "   AND conparentid = 0",
+        )
+        assert metrics_key[0].startswith("FOREIGN KEY (user_id, execution_id")
+        assert "REFERENCES agent_executions(user_id, id" in metrics_key[0]
+        assert "ON DELETE CASCADE" in metrics_key[0]
         # email stays unique on the reference table
         add_user(conn, "twice")
         with pytest.raises(psycopg.errors.UniqueViolation):
@@ -472,11 +491,11 @@ def test_status_and_table_health_report_sizes_over_all_shards(citus: Engine) -> 
                 " WHERE kind = 'table' AND schema_name = 'public'",
             )
         )
-    assert expected["agent_executions"] > 0
+    assert expected["agents"] > 0
     assert {name: health[name] for name in expected} == expected
     state = status.status(citus)
     shown = {t.name: (t.total_bytes, t.citus) for t in state.tables}
-    assert shown["agent_executions"] == (expected["agent_executions"], "distributed")
+    assert shown["agents"] == (expected["agents"], "distributed")
     assert shown["users"] == (expected["users"], "reference")
     assert any("(distributed, all shards)" in line for line in status.format_status(state))
 
@@ -510,3 +529,129 @@ def test_recall_touches_and_consolidation_promotes_across_shards(citus: Engine) 
             ("once", "short_term", 0),
             ("once", "short_term", 1),
         ]
+
+
+def partitioned(conn: psycopg.Connection[Any]) -> bool:
+    return rows(
+        conn,
+        "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = 'agent_executions'::regclass",
+    ) == [(1,)]
+
+
+def test_a_run_moved_to_another_month_moves_its_stats_and_metrics(citus: Engine) -> None:
+    with connect(citus) as conn:
+        if not partitioned(conn):
+            pytest.skip("the execution history is not partitioned (revision 0016)")
+        user = add_user(conn, "mover")
+        agent = add_agent(conn, user, "a")
+        run = uuid.uuid4()
+        day = today(conn)
+        conn.execute(
+            "INSERT INTO agent_executions (id, agent_id, user_id, status, duration_ms, started_at)"
+            " VALUES (%s, %s, %s, 'completed', 40, %s)",
+            (run, agent, user, datetime.combine(day, datetime.min.time())),
+        )
+        add_metrics(conn, user, run, 2, 30, Decimal("1.5"))
+        earlier = datetime.combine(day.replace(day=1) - timedelta(days=20), datetime.min.time())
+        conn.execute(
+            "UPDATE agent_executions SET started_at = %s WHERE user_id = %s AND id = %s",
+            (earlier, user, run),
+        )
+        # the metrics row followed its run into the earlier month (shard names end in _<shard id>)
+        ((partition, started),) = rows(
+            conn,
+            "SELECT tableoid::regclass::text, started_at FROM execution_metrics WHERE user_id = %s",
+            (user,),
+        )
+        assert partition.startswith(f"execution_metrics_p{earlier:%Y_%m}_")
+        assert started == earlier
+        dashboard = stats.user_dashboard(citus, user, 60)
+        assert (dashboard.total, dashboard.total_tokens, dashboard.total_cost) == (
+            1,
+            30,
+            Decimal("1.5"),
+        )
+        daily = stats.user_daily_stats(citus, user, earlier.date(), day)
+        assert [(d.day, d.total, d.total_tokens) for d in daily if d.total] == [
+            (earlier.date(), 1, 30)
+        ]
+        assert stats.verify_execution_stats(citus, earlier.date(), day) == []
+        stats.fold_execution_stats(citus)
+        assert stats.verify_execution_stats(citus, earlier.date(), day) == []
+
+
+def test_retention_drops_expired_partitions_on_every_node(citus: Engine) -> None:
+    with connect(citus) as conn:
+        if not partitioned(conn):
+            pytest.skip("the execution history is not partitioned (revision 0016)")
+        old = (
+            datetime.combine(today(conn).replace(day=1), datetime.min.time()) - timedelta(days=150)
+        ).replace(day=1)
+        conn.execute("BEGIN")
+        conn.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
+        upper = (old + timedelta(days=32)).replace(day=1)
+        for table in ("workflow_executions", "agent_executions", "execution_metrics"):
+            conn.execute(
+                f"CREATE TABLE {table}_p{old:%Y_%m} PARTITION OF {table}"
+                f" FOR VALUES FROM ('{old:%Y-%m-%d}') TO ('{upper:%Y-%m-%d}')"
+            )
+        conn.execute("COMMIT")
+        user = add_user(conn, "history")
+        agent = add_agent(conn, user, "old")
+        runs = [uuid.uuid4() for _ in range(3)]
+        for k, run in enumerate(runs):
+            conn.execute(
+                "INSERT INTO agent_executions"
+                " (id, agent_id, user_id, status, duration_ms, started_at)"
+                " VALUES (%s, %s, %s, 'completed', 10, %s)",
+                (run, agent, user, old + timedelta(days=k)),
+            )
+            add_metrics(conn, user, run, 1, 5, Decimal("0.5"))
+        recent = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO agent_executions (id, agent_id, user_id, status, started_at)"
+            " VALUES (%s, %s, %s, 'running', timezone('utc', now()))",
+            (recent, agent, user),
+        )
+        stats.fold_execution_stats(citus)
+        history = rows(
+            conn, "SELECT date, execution_count, total_tokens FROM user_execution_stats ORDER BY 1"
+        )
+        ahead = rows(
+            conn,
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'workflow_executions'::regclass ORDER BY c.relname DESC LIMIT 1",
+        )[0][0]
+        conn.execute(f"DROP TABLE {ahead}")  # the run makes it again
+        shards_before = rows(
+            conn,
+            "SELECT count(*) FROM citus_shards WHERE table_name::text LIKE %s",
+            (f"%_p{old:%Y_%m}",),
+        )[0][0]
+        assert shards_before > 0
+    run = retention.run_retention_maintenance(citus)
+    assert run is not None
+    assert run.status == "succeeded", run
+    dropped = {t.table_name: (t.partitions, t.rows) for t in retention.dropped(run)}
+    assert dropped["public.agent_executions"] == ((f"public.agent_executions_p{old:%Y_%m}",), 3)
+    assert dropped["public.execution_metrics"] == ((f"public.execution_metrics_p{old:%Y_%m}",), 3)
+    assert retention.created(run)["public.workflow_executions"] == 1
+    with connect(citus) as conn:
+        assert rows(
+            conn,
+            "SELECT count(*) FROM citus_shards WHERE table_name::text LIKE %s",
+            (f"%_p{old:%Y_%m}",),
+        ) == [(0,)]
+        assert rows(conn, "SELECT to_regclass(%s)", (ahead,)) != [(None,)]
+        assert rows(conn, "SELECT id FROM agent_executions") == [(recent,)]
+        # the rollups keep the dropped months' history; verify starts at the horizon
+        assert (
+            rows(
+                conn,
+                "SELECT date, execution_count, total_tokens FROM user_execution_stats ORDER BY 1",
+            )
+            == history
+        )
+        horizon = rows(conn, "SELECT agentdb.retention_horizon()")[0][0]
+        assert horizon > old.date()
+        assert stats.verify_execution_stats(citus, old.date(), today(conn)) == []
