@@ -83,6 +83,15 @@ def available_preload_libraries(bindir: Path) -> list[str]:
     return [lib for lib in ("pg_cron", "pg_stat_statements") if (libdir / f"{lib}.so").exists()]
 
 
+def extension_installed(bindir: Path, name: str) -> bool:
+    """Whether the server in `bindir` has extension `name`: its library and its control file."""
+    sharedir = subprocess.run(
+        [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    control = Path(sharedir or bindir.parent) / "extension" / f"{name}.control"
+    return (_pkglibdir(bindir) / f"{name}.so").exists() and control.exists()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -19,7 +19,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from pyglue import install
-from pyglue.testing import PostgresCluster, find_bindir
+from pyglue.errors import PostgresNotFound
+from pyglue.testing import PostgresCluster, extension_installed, find_bindir
 
 DATABASE = "agentdb_citus"
 # 4 shards per table instead of Citus' 32: the same placement rules, a faster conversion
@@ -41,14 +42,10 @@ def citus_unavailable() -> str | None:
         )
     try:
         bindir = find_bindir()
-    except Exception as exc:
+    except PostgresNotFound as exc:
         return str(exc)
-    sharedir = bindir.parent.parent.parent.parent / "share" / "postgresql" / bindir.parent.name
-    if (
-        not (bindir.parent / "lib" / "citus.so").exists()
-        or not (sharedir / "extension" / "citus.control").exists()
-    ):
-        return f"the citus extension is not installed for PostgreSQL {bindir.parent.name}"
+    if not extension_installed(bindir, "citus"):
+        return f"the citus extension is not installed for the PostgreSQL in {bindir}"
     return None
 
 

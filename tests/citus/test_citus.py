@@ -8,6 +8,8 @@ PYGLUE_CITUS=1 and the citus extension is installed (tests/citus/conftest.py).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -655,3 +657,21 @@ def test_retention_drops_expired_partitions_on_every_node(citus: Engine) -> None
         horizon = rows(conn, "SELECT agentdb.retention_horizon()")[0][0]
         assert horizon > old.date()
         assert stats.verify_execution_stats(citus, old.date(), today(conn)) == []
+
+
+def test_pyglue_install_citus_on_a_converted_database_applies_the_routines_again(
+    citus: Engine,
+) -> None:
+    url = citus.url.render_as_string(hide_password=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "pyglue.cli", "install", "--citus", "--database-url", url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"database at revision {install.head_revision()}",
+        "already distributed by user_id: the Citus routines applied again",
+    ]
