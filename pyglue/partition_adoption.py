@@ -57,6 +57,13 @@ KEY_INDEXES = {
     },
 }
 METRICS_FK = "fk_execution_metrics_execution_id_agent_executions"
+# A step that changes both tables locks them first in the order the
+# platform writes them (a run, then its metrics): otherwise a writer
+# holding the run and the step holding the metrics wait on each other.
+LOCK_IN_WRITE_ORDER = (
+    "LOCK TABLE public.agent_executions IN SHARE ROW EXCLUSIVE MODE;"
+    " LOCK TABLE public.execution_metrics IN SHARE ROW EXCLUSIVE MODE;"
+)
 
 Log = Callable[[str], None]
 
@@ -106,7 +113,7 @@ def _retry(step: Callable[[], None], retries: int, what: str, log: Log) -> None:
         try:
             step()
             return
-        except psycopg.errors.LockNotAvailable:
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             if attempt == retries:
                 raise
             log(f"{what}: lock not available, retry {attempt + 1} of {retries}")
@@ -192,6 +199,7 @@ def _add_metrics_column(conn: psycopg.Connection[Any], lock_timeout: str) -> Non
         conn,
         lock_timeout,
         f"""
+        {LOCK_IN_WRITE_ORDER}
         ALTER TABLE public.execution_metrics ADD COLUMN started_at timestamp;
         CREATE FUNCTION {STAGING}.metrics_started_at() RETURNS trigger
         LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -310,7 +318,7 @@ def _metrics_foreign_key(
     ).fetchone()
     if row is None:
         statement = (
-            f"ALTER TABLE public.execution_metrics ADD CONSTRAINT {name}"
+            f"{LOCK_IN_WRITE_ORDER} ALTER TABLE public.execution_metrics ADD CONSTRAINT {name}"
             f" FOREIGN KEY (execution_id, started_at) REFERENCES {STAGING}.agent_executions"
             " (id, started_at) ON UPDATE CASCADE ON DELETE CASCADE NOT VALID"
         )

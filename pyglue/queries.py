@@ -259,15 +259,22 @@ def _history(
     independent when one determines the other, underestimates a busy pair and
     for a rare status prefers a bitmap scan plus a Sort of every match; the
     index-only page is the cheapest plan whatever the estimate, custom or generic.
+
+    The table is partitioned by month on started_at (0016): the cursor also
+    bounds started_at alone, which PostgreSQL prunes by (a row comparison it
+    does not), and the rows are fetched by the whole key, (id, started_at),
+    so that each fetch reads one month's primary key.
     """
     page = select(entity.id, entity.started_at).where(*equal)
     if cursor:
         key = tuple_(entity.started_at, entity.id)
-        page = page.where(key < tuple_(_BEFORE_STARTED_AT, _BEFORE_ID))
+        page = page.where(
+            key < tuple_(_BEFORE_STARTED_AT, _BEFORE_ID), entity.started_at <= _BEFORE_STARTED_AT
+        )
     keys = page.order_by(entity.started_at.desc(), entity.id.desc()).limit(_LIMIT).subquery("page")
     return (
         select(entity)
-        .join(keys, entity.id == keys.c.id)
+        .join(keys, and_(entity.id == keys.c.id, entity.started_at == keys.c.started_at))
         .order_by(keys.c.started_at.desc(), keys.c.id.desc())
     )
 

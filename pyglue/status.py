@@ -110,24 +110,31 @@ def _extensions(conn: Connection) -> dict[str, tuple[bool, bool]]:
     return {name: (bool(installed), bool(preloaded)) for name, installed, preloaded in rows}
 
 
+# A partitioned table counts its partitions, which are not listed.
 TABLES = (
-    "SELECT c.relname, greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid),"
-    " NULL::text"
-    " FROM pg_class c WHERE c.relkind IN ('r', 'p')"
-    " AND c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
+    "SELECT c.relname, sum(greatest(p.reltuples, 0))::bigint,"
+    " sum(pg_total_relation_size(p.oid))::bigint, NULL::text"
+    " FROM pg_class c CROSS JOIN LATERAL pg_partition_tree(c.oid) t"
+    " JOIN pg_class p ON p.oid = t.relid"
+    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    " AND c.relnamespace = 'public'::regnamespace GROUP BY c.relname ORDER BY c.relname"
 )
-# On a Citus coordinator (pyglue install --citus) a distributed table is an
-# empty shell: its size is the sum over its shards (citus_total_relation_size).
-# The row estimate stays the coordinator's (0 for a distributed table): the
-# shards' would cost a query per shard.
+# On a Citus coordinator (pyglue install --citus) a distributed table, and
+# each partition of one, is an empty shell: its size is the sum over its
+# shards (citus_total_relation_size). The row estimate stays the
+# coordinator's (0 for a distributed table): the shards' would cost a query
+# per shard.
 CITUS_TABLES = (
-    "SELECT c.relname, greatest(c.reltuples, 0)::bigint,"
-    " CASE WHEN t.table_name IS NULL THEN pg_total_relation_size(c.oid)"
-    "      ELSE citus_total_relation_size(c.oid) END,"
-    " t.citus_table_type::text"
-    " FROM pg_class c LEFT JOIN citus_tables t ON t.table_name = c.oid::regclass"
-    " WHERE c.relkind IN ('r', 'p')"
-    " AND c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
+    "SELECT c.relname, sum(greatest(p.reltuples, 0))::bigint,"
+    " sum(CASE WHEN d.logicalrelid IS NULL THEN pg_total_relation_size(p.oid)"
+    "          ELSE citus_total_relation_size(p.oid) END)::bigint,"
+    " min(r.citus_table_type::text)"
+    " FROM pg_class c CROSS JOIN LATERAL pg_partition_tree(c.oid) t"
+    " JOIN pg_class p ON p.oid = t.relid"
+    " LEFT JOIN pg_dist_partition d ON d.logicalrelid = p.oid"
+    " LEFT JOIN citus_tables r ON r.table_name = c.oid::regclass"
+    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    " AND c.relnamespace = 'public'::regnamespace GROUP BY c.relname ORDER BY c.relname"
 )
 
 

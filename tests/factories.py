@@ -169,9 +169,10 @@ def add_agent_executions(
         "  SELECT %(agent_id)s, %(user_id)s, %(session_id)s,"
         "         (%(statuses)s::text[])[i %% cardinality(%(statuses)s::text[]) + 1],"
         f"         {_started_at()}"
-        "  FROM generate_series(1, %(n)s) i RETURNING id)"
-        " INSERT INTO execution_metrics (execution_id, llm_call_count, total_tokens, cost)"
-        " SELECT id, 2, 300, 0.0125 FROM e",
+        "  FROM generate_series(1, %(n)s) i RETURNING id, started_at)"
+        " INSERT INTO execution_metrics"
+        " (execution_id, started_at, llm_call_count, total_tokens, cost)"
+        " SELECT id, started_at, 2, 300, 0.0125 FROM e",
         {
             "agent_id": agent_id,
             "user_id": user_id,

@@ -54,13 +54,47 @@ def plan_nodes(
             [[plan]] = conn.exec_driver_sql(query.as_string(raw))
             conn.exec_driver_sql("DEALLOCATE explained")
         conn.rollback()
+        roots = {name: (root, empty) for name, root, empty in conn.exec_driver_sql(ROOTS).all()}
 
     def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield node
         for child in node.get("Plans", []):
             yield from walk(child)
 
-    return list(walk(plan[0]["Plan"]))
+    nodes = []
+    for node in walk(plan[0]["Plan"]):
+        if roots.get(node.get("Relation Name"), ("", False))[1]:
+            continue  # an empty month: any index, or none, costs nothing there
+        for field in ("Index Name", "Relation Name"):
+            if node.get(field) in roots:
+                node["Partition " + field] = node[field]
+                node[field] = roots[node[field]][0]
+        nodes.append(node)
+    return nodes
+
+
+# A partition's table or index, the partitioned one at its root, and
+# whether the partition (a table) is empty: the execution history is
+# partitioned by month (0016), so a plan names, say,
+# agent_executions_p2026_12_user_id_started_at_id_idx where the tests mean
+# ix_agent_exec_user_started (the original is kept as "Partition Index
+# Name"). The scans of empty months (the months made ahead) are left out of
+# the nodes: on an empty partition the planner's choice is a tie, and costs
+# nothing; once a month has rows and is analyzed it plans as the others do.
+ROOTS = """
+    SELECT c.relname, r.relname,
+           c.relkind IN ('r', 'p') AND (xpath('/row/e/text()', query_to_xml(
+               'SELECT NOT EXISTS (SELECT FROM ' || c.oid::regclass::text || ') AS e',
+               false, true, '')))[1]::text::boolean
+      FROM pg_class c
+      JOIN pg_class r ON r.oid = pg_partition_root(c.oid)
+     WHERE c.relispartition
+"""
+
+
+def subplans_removed(nodes: list[dict[str, Any]]) -> int:
+    """Partitions pruned when the plan ran (generic plans prune at execution)."""
+    return sum(int(n.get("Subplans Removed", 0)) for n in nodes)
 
 
 def indexes(nodes: list[dict[str, Any]]) -> set[str]:
@@ -73,17 +107,28 @@ def sorts(nodes: list[dict[str, Any]]) -> list[str]:
     return [n["Node Type"] for n in nodes if "Sort" in n["Node Type"]]
 
 
-def history_page_scan(nodes: list[dict[str, Any]], index: str) -> dict[str, Any]:
+def history_page_scan(nodes: list[dict[str, Any]], index: str, page: int = 50) -> dict[str, Any]:
     """Check a history page's plan and return its index scan.
 
     The page's keys are read from `index` alone, in index order (an Index Only
     Scan, backwards: newest first) and without a filter; the rows are then
-    fetched by primary key; nothing is sorted.
+    fetched by their key; nothing more than two pages is sorted.
     """
-    assert sorts(nodes) == [], nodes
-    [scan] = [n for n in nodes if n.get("Index Name") == index]
-    assert scan["Node Type"] == "Index Only Scan", scan
-    assert scan["Scan Direction"] == "Backward", scan
-    assert "Filter" not in scan, scan
-    assert indexes(nodes) - {index} <= {"pk_workflow_executions", "pk_agent_executions"}, nodes
-    return scan
+    # months apart are merged in order (Merge Append); where the planner
+    # expects about a page of rows in all (two at most), it may sort them
+    # instead: never the history
+    for node in nodes:
+        if "Sort" in node["Node Type"]:
+            assert node["Plan Rows"] <= 2 * page, nodes
+    scans = [n for n in nodes if n.get("Index Name") == index]
+    assert scans, nodes
+    for scan in scans:  # one per month the plan did not prune
+        assert scan["Node Type"] == "Index Only Scan", scan
+        assert scan["Scan Direction"] == "Backward", scan
+        assert "Filter" not in scan, scan
+    # rows by their key: the primary key (id, started_at), or started_at's own
+    # index, whose one or two entries of that instant are checked for the id
+    fetches = {"pk_workflow_executions", "pk_agent_executions"}
+    fetches |= {"ix_workflow_executions_started_at", "ix_agent_executions_started_at"}
+    assert indexes(nodes) - {index} <= fetches, nodes
+    return scans[0]

@@ -40,6 +40,11 @@ partition is retired by retention as a whole once its upper bound is older
 than the policy's keep. An empty table (a new database) is dropped, not
 attached.
 
+Retention records the upper bound of the latest partition it dropped
+(retention_policies.dropped_before): that is the stats horizon now, since a
+default partition can hold rows older than every month and an adopted
+table starts at MINVALUE.
+
 Downgrade: offline. Plain tables rebuilt by copying every row under an
 ACCESS EXCLUSIVE lock; retention policies of the three tables deleted.
 
@@ -60,35 +65,53 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+PARTITIONED_TABLES = {"partitions/execution_tables.sql": "ed3dd0de639a"}
 AFTER_SWAP = {
     "stats/track_workflow_execution_stats.sql": "858864a78aee",
     "stats/track_agent_execution_stats.sql": "06f0d90eda55",
     "stats/track_execution_metrics_stats.sql": "b0240d17cfc6",
+    "stats/raw_agent_execution_stats.sql": "43a5b3046a6a",
     "partitions/check_workflow_execution_reference.sql": "eefcbd81fb47",
     "partitions/clear_workflow_execution_references.sql": "2b4233718963",
+    "partitions/monthly_partitions.sql": "9fd16cec3c51",
     "partitions/expired_partitions.sql": "b609a3cca136",
+    "partitions/retention_horizon.sql": "0cf5297dcf72",
+    "partitions/drop_expired_partitions.sql": "8da8f0cb6179",
+    "partitions/create_partitions_ahead.sql": "8c4e7d129b05",
     "partitions/seed_policies.sql": "99a6d0b9c2d1",
 }
 
 
+# the live definition of the table upgrade.sql ALTERs (dropped_before)
+DECLARED = {"partitions/retention_policies.sql": "281bb39854f4"}
+
+
 def upgrade() -> None:
+    run_frozen(revision, {"upgrade.sql": "e2ed7428e49f"})
     with op.get_context().autocommit_block():
         conn = op.get_bind().connection.driver_connection
         assert conn is not None
         adopt(
             conn,
-            read_frozen(revision, "partitions/execution_tables.sql", "ed3dd0de639a"),
+            "".join(read_frozen(revision, name, pin) for name, pin in PARTITIONED_TABLES.items()),
             [read_frozen(revision, name, pin) for name, pin in AFTER_SWAP.items()],
             log=print,
         )
 
 
 def downgrade() -> None:
-    run_frozen(revision, {"downgrade.sql": "bbcea9a76d5a"})
+    run_frozen(revision, {"downgrade.sql": "7bd76f40a309"})
     # the versions the earlier revisions installed, from their frozen copies
     run_frozen("0010", {
         "stats/track_workflow_execution_stats.sql": "413d9a32b815",
         "stats/track_agent_execution_stats.sql": "17c80da2dec8",
         "stats/track_execution_metrics_stats.sql": "2c172f614fa6",
+        "stats/raw_agent_execution_stats.sql": "097378052158",
     })  # fmt: skip
-    run_frozen("0013", {"partitions/expired_partitions.sql": "6754f8ad18c2"})
+    run_frozen("0013", {
+        "partitions/monthly_partitions.sql": "90978cd4c881",
+        "partitions/expired_partitions.sql": "6754f8ad18c2",
+        "partitions/retention_horizon.sql": "46c679948a4a",
+        "partitions/create_partitions_ahead.sql": "e4a5acc7d098",
+        "partitions/drop_expired_partitions.sql": "3ce9e6bf541f",
+    })  # fmt: skip

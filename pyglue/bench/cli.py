@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from pyglue.bench import (
     datagen,
     harness,
+    history_scale,
     instrument_overhead,
     loadreport,
     loadtest,
@@ -119,6 +120,14 @@ def _retention(args: Namespace, srv: Server) -> None:
     _publish(args, retention.report(results), retention.as_json(results))
 
 
+def _history_scale(args: Namespace, srv: Server) -> None:
+    results = []
+    for executions in args.executions:
+        url = harness.database(srv, "bench_history", "head").render_as_string(hide_password=False)
+        results.append(history_scale.measure(url, executions, args.samples))
+    _publish(args, history_scale.report(results), history_scale.as_json(results))
+
+
 def _instrument_overhead(args: Namespace, srv: Server) -> None:
     url = harness.database(srv, "bench_overhead", None)
     results = instrument_overhead.measure(url, args.rounds, args.statements)
@@ -178,6 +187,17 @@ def _users(value: str) -> list[int]:
     return counts
 
 
+def _executions(value: str) -> list[int]:
+    try:
+        counts = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        counts = []
+    if not counts or any(c < 1000 for c in counts):
+        message = f"--executions takes counts of at least 1000 like 1000000,10000000, not {value!r}"
+        raise argparse.ArgumentTypeError(message)
+    return counts
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyglue bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="benchmark", required=True)
@@ -229,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("retention", _retention, "retire a month: DROP of its partition vs batched DELETE")
     p.add_argument("--rows", type=_count(1), default=1_000_000, help="rows in the month")
     p.add_argument("--batch-size", type=_count(1), default=10_000, help="rows per DELETE")
+    p = add("history-scale", _history_scale, "history page p95 against the partitioned history")
+    p.add_argument("--executions", type=_executions, default=[1_000_000, 10_000_000],
+                   help="workflow runs in the year, e.g. 1000000,10000000")  # fmt: skip
+    p.add_argument("--samples", type=_count(1), default=500, help="timed pages of each kind")
     p = add("instrument-overhead", _instrument_overhead, "cost of instrument()")
     p.add_argument("--rounds", type=_count(1), default=10, help="rounds, each engine once")
     per_unit = instrument_overhead.PER_UNIT

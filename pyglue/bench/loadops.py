@@ -90,7 +90,10 @@ def _run_workflow(t: Turn, workflow: dict[str, Any] | None, schema: Any) -> int:
         metrics = [
             {"execution_id": r["id"], "llm_call_count": t.rng.randint(1, 8), "total_tokens": n,
              "prompt_tokens": n - n // 4, "completion_tokens": n // 4,
-             "cost": Decimal(n) * Decimal("0.000002")}
+             "cost": Decimal(n) * Decimal("0.000002"),
+             # at head a metrics row carries its run's started_at (0016)
+             **({"started_at": started} if "started_at" in schema.ExecutionMetrics.__table__.c
+                else {})}
             for r, n in zip(agent_runs, tokens, strict=True)
         ]  # fmt: skip
         t.session.execute(insert(schema.ExecutionMetrics), metrics)

@@ -1,11 +1,12 @@
 -- agentdb.monthly_partitions: the partitions of a table partitioned by RANGE
 -- on one timestamp (or timestamptz) column, with their bounds as timestamptz
--- oldest first (a timestamp column's bounds are read as UTC). A bound of MINVALUE or MAXVALUE is NULL; a
--- DEFAULT partition is not listed (agentdb's tables have none). Any range
+-- oldest first (a timestamp column's bounds are read as UTC). A bound of
+-- MINVALUE or MAXVALUE is NULL; the DEFAULT partition is not listed (it has
+-- no bounds, and retention never drops it). Any range
 -- partitioning is read: "monthly" is the convention of the callers
 -- (partitions named <table>_pYYYY_MM, bounds the first of a month UTC).
 -- Empty for a table that is not partitioned.
-CREATE FUNCTION agentdb.monthly_partitions(p_table regclass)
+CREATE OR REPLACE FUNCTION agentdb.monthly_partitions(p_table regclass)
 RETURNS TABLE (partition_name regclass, lower_bound timestamptz, upper_bound timestamptz)
 LANGUAGE sql
 STABLE

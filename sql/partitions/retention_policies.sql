@@ -19,6 +19,7 @@ CREATE TABLE agentdb.retention_policies (
     enabled     boolean NOT NULL DEFAULT true,
     description text NOT NULL DEFAULT '',
     updated_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    dropped_before timestamptz,
     CONSTRAINT retention_policies_keep_check
         CHECK (keep >= interval '1 day' AND keep <= interval '100 years'),
     CONSTRAINT retention_policies_premake_check CHECK (premake BETWEEN 1 AND 24)
@@ -32,6 +33,8 @@ COMMENT ON COLUMN agentdb.retention_policies.keep IS
     'A partition whose upper bound is at least this old is dropped; 1 day to 100 years (default 90 days)';
 COMMENT ON COLUMN agentdb.retention_policies.premake IS
     'Months created ahead of the current one (1 to 24, default 3)';
+COMMENT ON COLUMN agentdb.retention_policies.dropped_before IS
+    'Set by retention: the upper bound of the latest partition it dropped (NULL: none); the stats do not verify or rebuild days before it';
 COMMENT ON COLUMN agentdb.retention_policies.enabled IS
     'Disabled rules are neither previewed nor applied, and their tables get no upkeep';
 

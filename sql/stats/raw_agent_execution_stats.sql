@@ -31,7 +31,11 @@ BEGIN
                coalesce(sum(m.llm_call_count), 0) AS total_llm_calls,
                coalesce(sum(m.cost), 0) AS total_cost
           FROM public.agent_executions e
-          LEFT JOIN public.execution_metrics m ON m.execution_id = e.id
+          -- a metrics row shares its run's started_at (0016): the range, spelled
+          -- on both sides, prunes both tables to the months of [p_from, p_to]
+          LEFT JOIN public.execution_metrics m
+            ON m.execution_id = e.id AND m.started_at = e.started_at
+           AND m.started_at >= p_from AND m.started_at < p_to + 1
          WHERE e.started_at >= p_from AND e.started_at < p_to + 1
          GROUP BY e.user_id, e.started_at::date, e.agent_id;
 END

@@ -62,6 +62,8 @@ EXECUTE: dict[str, set[str]] = {
     "agentdb.table_health()": APP,
     "agentdb.touch_memories(uuid[])": APP,
     "agentdb.track_agent_execution_stats()": OWNER,
+    "agentdb.check_workflow_execution_reference()": OWNER,
+    "agentdb.clear_workflow_execution_references()": OWNER,
     "agentdb.track_execution_metrics_stats()": OWNER,
     "agentdb.track_workflow_execution_stats()": OWNER,
     "agentdb.unregister_job(text)": OWNER,

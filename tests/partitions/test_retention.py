@@ -215,12 +215,17 @@ def test_the_job_is_registered_daily(monthly: Monthly) -> None:
     assert row == ("15 4 * * *", "CALL agentdb.run_retention_maintenance()")
 
 
-def test_no_policy_is_seeded_while_the_execution_tables_are_not_partitioned(
-    monthly: Monthly,
-) -> None:
-    row = monthly.conn.execute("SELECT count(*) FROM agentdb.retention_policies").fetchone()
-    assert row == (0,)
-    assert monthly.conn.execute("SELECT agentdb.retention_horizon()").fetchone() == (None,)
+def test_the_execution_tables_are_seeded_with_90_days_and_3_months_ahead(head_url: str) -> None:
+    with connect(head_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT table_name::text, keep, premake, enabled, dropped_before"
+            " FROM agentdb.retention_policies ORDER BY 1"
+        ).fetchall()
+        assert rows == [
+            (table, timedelta(days=90), 3, True, None)
+            for table in ("agent_executions", "execution_metrics", "workflow_executions")
+        ]
+        assert conn.execute("SELECT agentdb.retention_horizon()").fetchone() == (None,)
 
 
 def test_writes_to_the_current_month_go_on_during_a_run(monthly: Monthly) -> None:

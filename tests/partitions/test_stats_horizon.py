@@ -1,12 +1,11 @@
 """Issue 13, part 3: dropping history leaves the rollups as they are, and the stats
 checks do not call its days drift.
 
-agentdb.retention_horizon() is the latest lower bound of the policy tables'
-oldest partitions. On this branch the execution tables are not partitioned,
-so the policy is on the fixture's public.rx and the raw rows of an old day
-are deleted by hand (with the stats triggers left on: there is no DELETE
-trigger, the rollups keep the history) — what dropping their month does
-once 0012 partitions them.
+agentdb.retention_horizon() is the upper bound of the latest partition
+retention dropped (retention_policies.dropped_before). The policy is on the
+fixture's public.rx, whose months the test controls, and the raw rows of an
+old day are deleted by hand (a deleted run keeps its history in the
+rollups), as dropping their month does.
 """
 
 from __future__ import annotations
@@ -77,6 +76,10 @@ def test_days_before_the_horizon_are_not_drift(monthly: Monthly) -> None:
     monthly.conn.execute(
         "INSERT INTO agentdb.retention_policies (table_name, keep) VALUES ('public.rx', '90 days')"
     )
+    # as drop_expired_partitions records the month it dropped
+    monthly.conn.execute(
+        "UPDATE agentdb.retention_policies SET dropped_before = %s", (monthly.months[0],)
+    )
     assert monthly.conn.execute("SELECT agentdb.retention_horizon()").fetchone() == (
         horizon_before,
     )
@@ -121,7 +124,7 @@ def test_days_before_the_horizon_are_not_drift(monthly: Monthly) -> None:
     assert refreshed == (0,)
     assert rollups(monthly) == kept
 
-    # a retention run moves the horizon to the oldest remaining month; rollups unchanged
+    # a retention run moves the horizon to the end of what it dropped; rollups unchanged
     run = retention.run_retention_maintenance(monthly.engine)
     assert run is not None
     assert run.status == "succeeded"

@@ -56,9 +56,9 @@ def test_sixteen_writers_on_one_agent_end_exact(head_url: str) -> None:
                         )
                         conn.execute(
                             "INSERT INTO execution_metrics "
-                            "(execution_id, llm_call_count, total_tokens, cost) "
-                            "VALUES (%s, %s, %s, %s)",
-                            (row[0], 1, n + i, Decimal("0.000001") * (n + 1)),
+                            "(execution_id, started_at, llm_call_count, total_tokens, cost) "
+                            "SELECT id, started_at, %s, %s, %s FROM agent_executions WHERE id = %s",
+                            (1, n + i, Decimal("0.000001") * (n + 1), row[0]),
                         )
         except BaseException as exc:  # a deadlock or any error fails the test below
             errors.append(exc)

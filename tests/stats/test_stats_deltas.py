@@ -122,12 +122,14 @@ def _writer(conninfo: str, seed: str, today: date, time_zone: str) -> None:
                     )
                 else:
                     conn.execute(
-                        "INSERT INTO execution_metrics (execution_id, llm_call_count, total_tokens,"
-                        " cost) VALUES (%s, %s, %s, %s) ON CONFLICT (execution_id) DO UPDATE"
+                        "INSERT INTO execution_metrics (execution_id, started_at, llm_call_count,"
+                        " total_tokens, cost) SELECT id, started_at, %s, %s, %s"
+                        " FROM agent_executions WHERE id = %s"
+                        " ON CONFLICT (execution_id, started_at) DO UPDATE"
                         " SET llm_call_count = excluded.llm_call_count,"
                         " total_tokens = excluded.total_tokens, cost = excluded.cost",
-                        (run, rnd.randint(0, 9), rnd.randint(0, 9999),
-                         Decimal(rnd.randint(0, 10**6)).scaleb(-6)),
+                        (rnd.randint(0, 9), rnd.randint(0, 9999),
+                         Decimal(rnd.randint(0, 10**6)).scaleb(-6), run),
                     )  # fmt: skip
 
 

@@ -168,11 +168,13 @@ def _apply(conn: psycopg.Connection[Any], op: Op, executions: list[uuid.UUID], t
             )
     elif isinstance(op, WriteMetrics):
         conn.execute(
-            "INSERT INTO execution_metrics (execution_id, total_tokens, llm_call_count, cost) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (execution_id) DO UPDATE SET "
+            "INSERT INTO execution_metrics"
+            " (execution_id, started_at, total_tokens, llm_call_count, cost)"
+            " SELECT id, started_at, %s, %s, %s FROM agent_executions WHERE id = %s"
+            " ON CONFLICT (execution_id, started_at) DO UPDATE SET "
             "total_tokens = excluded.total_tokens, llm_call_count = excluded.llm_call_count, "
             "cost = excluded.cost, updated_at = timezone('utc', now())",
-            (execution_id, op.tokens, op.calls, op.cost),
+            (op.tokens, op.calls, op.cost, execution_id),
         )
     elif isinstance(op, DeleteMetrics):
         conn.execute("DELETE FROM execution_metrics WHERE execution_id = %s", (execution_id,))

@@ -192,8 +192,9 @@ def test_metrics_written_late_count_on_the_start_day(
     yesterday = today - timedelta(days=1)
     run = insert(conn, datetime.combine(yesterday, datetime.min.time()), "completed", 10)
     conn.execute(
-        "INSERT INTO execution_metrics (execution_id, llm_call_count, total_tokens, cost) "
-        "VALUES (%s, 3, 1500, 0.012345)",
+        "INSERT INTO execution_metrics"
+        " (execution_id, started_at, llm_call_count, total_tokens, cost) "
+        "SELECT id, started_at, 3, 1500, 0.012345 FROM agent_executions WHERE id = %s",
         (run,),
     )
     assert agent_row(conn, yesterday) == counters(
@@ -220,8 +221,9 @@ def test_moving_a_run_moves_its_whole_contribution(
     yesterday = today - timedelta(days=1)
     run = insert(conn, datetime.combine(today, datetime.min.time()), "completed", 700)
     conn.execute(
-        "INSERT INTO execution_metrics (execution_id, llm_call_count, total_tokens, cost) "
-        "VALUES (%s, 1, 10, 1.5)",
+        "INSERT INTO execution_metrics"
+        " (execution_id, started_at, llm_call_count, total_tokens, cost) "
+        "SELECT id, started_at, 1, 10, 1.5 FROM agent_executions WHERE id = %s",
         (run,),
     )
     conn.execute(
@@ -247,8 +249,9 @@ def test_deleting_raw_executions_keeps_history(conn: psycopg.Connection[dict[str
     runs = [insert(conn, at, "completed", 100 * (i + 1)) for i in range(3)]
     for run in runs:
         conn.execute(
-            "INSERT INTO execution_metrics (execution_id, llm_call_count, total_tokens, cost) "
-            "VALUES (%s, 1, 100, 0.5)",
+            "INSERT INTO execution_metrics"
+            " (execution_id, started_at, llm_call_count, total_tokens, cost) "
+            "SELECT id, started_at, 1, 100, 0.5 FROM agent_executions WHERE id = %s",
             (run,),
         )
     before = agent_row(conn, today)

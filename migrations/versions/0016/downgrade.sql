@@ -89,6 +89,11 @@ DROP SCHEMA agentdb_unpartitioning;
 DROP FUNCTION agentdb.check_workflow_execution_reference();
 DROP FUNCTION agentdb.clear_workflow_execution_references();
 DROP FUNCTION agentdb.expired_partitions(timestamptz);
+DROP FUNCTION agentdb.retention_horizon();
+DROP FUNCTION agentdb.monthly_partitions(regclass);
+DROP FUNCTION agentdb.drop_expired_partitions(timestamptz, interval);
+ALTER TABLE agentdb.retention_policies DROP COLUMN dropped_before;
+DROP FUNCTION agentdb.create_partitions_ahead(regclass, integer, boolean, interval);
 
 CREATE INDEX ix_workflow_executions_workflow_id ON public.workflow_executions (workflow_id);
 CREATE INDEX ix_workflow_executions_session_id ON public.workflow_executions (session_id);
