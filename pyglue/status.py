@@ -110,12 +110,13 @@ def _extensions(conn: Connection) -> dict[str, tuple[bool, bool]]:
     return {name: (bool(installed), bool(preloaded)) for name, installed, preloaded in rows}
 
 
-# A partitioned table counts its partitions, which are not listed.
+# A partitioned table counts its partitions, which are not listed
+# (pg_partition_tree gives no row for a plain table: the table itself).
 TABLES = (
     "SELECT c.relname, sum(greatest(p.reltuples, 0))::bigint,"
     " sum(pg_total_relation_size(p.oid))::bigint, NULL::text"
-    " FROM pg_class c CROSS JOIN LATERAL pg_partition_tree(c.oid) t"
-    " JOIN pg_class p ON p.oid = t.relid"
+    " FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true"
+    " JOIN pg_class p ON p.oid = coalesce(t.relid, c.oid)"
     " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
     " AND c.relnamespace = 'public'::regnamespace GROUP BY c.relname ORDER BY c.relname"
 )
@@ -129,8 +130,8 @@ CITUS_TABLES = (
     " sum(CASE WHEN d.logicalrelid IS NULL THEN pg_total_relation_size(p.oid)"
     "          ELSE citus_total_relation_size(p.oid) END)::bigint,"
     " min(r.citus_table_type::text)"
-    " FROM pg_class c CROSS JOIN LATERAL pg_partition_tree(c.oid) t"
-    " JOIN pg_class p ON p.oid = t.relid"
+    " FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true"
+    " JOIN pg_class p ON p.oid = coalesce(t.relid, c.oid)"
     " LEFT JOIN pg_dist_partition d ON d.logicalrelid = p.oid"
     " LEFT JOIN citus_tables r ON r.table_name = c.oid::regclass"
     " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"

@@ -18,7 +18,8 @@
 -- transaction with the platform's writes queued behind it; the next run
 -- retries. The month holding now(), or a later one, is refused (a partition
 -- of the current month is never dropped); so is any partition retention
--- does not list. SECURITY DEFINER: the owner of the platform's tables drops
+-- does not list. Each drop moves the policy's dropped_before up to the
+-- partition's upper bound (agentdb.retention_horizon). SECURITY DEFINER: the owner of the platform's tables drops
 -- them; agentdb_admin decides only through agentdb.retention_policies.
 CREATE OR REPLACE FUNCTION agentdb.drop_expired_partitions(
     p_month timestamptz,
@@ -73,6 +74,10 @@ BEGIN
             EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', v_row.table_name, v_row.partition_name);
         END IF;
         EXECUTE format('DROP TABLE %s', v_row.partition_name);
+        -- the history before it is gone: agentdb.retention_horizon()
+        UPDATE agentdb.retention_policies p
+           SET dropped_before = greatest(p.dropped_before, v_row.upper_bound)
+         WHERE p.table_name = v_row.table_name;
         rows_dropped := v_rows;
         bytes_dropped := v_bytes;
         RETURN NEXT;

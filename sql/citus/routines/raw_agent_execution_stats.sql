@@ -1,8 +1,8 @@
 -- Citus variant (pyglue install --citus) of sql/stats/raw_agent_execution_stats.sql:
--- metrics join their execution on (user_id, execution_id), the composite
--- key of a distributed execution_metrics. With user_id in the join and in
--- the GROUP BY, Citus runs the aggregation on every shard and only appends
--- the results. Same rows as on a single node.
+-- metrics join their execution on user_id too, the distribution column of
+-- both tables, so Citus joins them shard by shard; with user_id in the
+-- GROUP BY, the aggregation runs on every shard and the coordinator only
+-- appends the results. Same rows as on a single node.
 --
 -- agentdb.raw_agent_execution_stats: the agent_execution_stats rollup rows of [p_from, p_to] as the raw rows give
 -- them now, one row per (user, UTC start day, agent_id). The single definition
@@ -37,7 +37,11 @@ BEGIN
                coalesce(sum(m.llm_call_count), 0) AS total_llm_calls,
                coalesce(sum(m.cost), 0) AS total_cost
           FROM public.agent_executions e
-          LEFT JOIN public.execution_metrics m ON m.user_id = e.user_id AND m.execution_id = e.id
+          -- a metrics row shares its run's started_at (0016): the range, spelled
+          -- on both sides, prunes both tables to the months of [p_from, p_to]
+          LEFT JOIN public.execution_metrics m
+            ON m.user_id = e.user_id AND m.execution_id = e.id AND m.started_at = e.started_at
+           AND m.started_at >= p_from AND m.started_at < p_to + 1
          WHERE e.started_at >= p_from AND e.started_at < p_to + 1
          GROUP BY e.user_id, e.started_at::date, e.agent_id;
 END
