@@ -23,7 +23,6 @@ from pyglue.bench import (
     datagen,
     harness,
     instrument_overhead,
-    loadreport,
     loadtest,
     memory_cleanup,
     output,
@@ -76,7 +75,7 @@ def _loadtest(states: States, args: Namespace) -> tuple[str, Any]:
         phases = asyncio.run(
             loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
         )
-    text = loadreport.markdown(phases, think_s=args.think, scale=states.scale)
+    text = loadtest.markdown(phases, think_s=args.think, scale=states.scale)
     _publish(args, text, phases)
     return text, phases
 
@@ -116,7 +115,7 @@ def _memory_cleanup(args: Namespace, srv: Server) -> None:
 def _retention(args: Namespace, srv: Server) -> None:
     url = harness.database(srv, "bench_retention", None).render_as_string(hide_password=False)
     results = retention.run(url, rows=args.rows, batch=args.batch_size)
-    _publish(args, retention.report(results), retention.as_json(results))
+    _publish(args, retention.report(results), results)
 
 
 def _instrument_overhead(args: Namespace, srv: Server) -> None:
