@@ -51,13 +51,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    column,
     func,
     literal_column,
     select,
     true,
     tuple_,
-    values,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import (
@@ -213,11 +211,19 @@ _WORKFLOW_WITH_RELATIONS = (
 
 # One statement for the agent, its owner and both collections. Joining both
 # collections would return tools x knowledgebases rows; instead the agent row
-# is joined to a two-row VALUES list (part 1: its tools, part 2: its
-# knowledgebases), so the statement returns tools + knowledgebases rows (at
-# least one per part), each read from its foreign-key index, and
-# contains_eager fills the collections in the ORDER BY's order.
-_AGENT_PART = values(column("n", Integer), name="agent_part").data([(1,), (2,)])
+# is joined to two parts (part 1: its tools, part 2: its knowledgebases), so
+# the statement returns tools + knowledgebases rows (at least one per part),
+# each read from its foreign-key index, and contains_eager fills the
+# collections in the ORDER BY's order. The parts are generate_series(1, 2)
+# with literal bounds (the planner knows it is two rows, even in a generic
+# plan), not a VALUES list: SQLAlchemy never caches the compiled form of a
+# statement with VALUES, and compiling it on every call made the helper
+# slower than the baseline's lazy statements (medians 2.99 -> 3.28 ms, small).
+_AGENT_PART = (
+    func.generate_series(literal_column("1"), literal_column("2"))
+    .table_valued("n")
+    .render_derived(name="agent_part")
+)
 _AGENT_WITH_RELATIONS = (
     select(Agent)
     .join(Agent.owner)

@@ -77,13 +77,9 @@ def dashboard_executions(session: Session, user_id: uuid.UUID, limit: int = 50) 
 
 
 def workflow_history(
-    session: Session,
-    user_id: uuid.UUID,
-    workflow_id: uuid.UUID,
-    *,
-    status: str | None = None,
+    session: Session, user_id: uuid.UUID, workflow_id: uuid.UUID, *, status: str | None = None,
     page: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[dict[str, Any]]:  # fmt: skip
     """A page of a user's runs of one workflow: ORDER BY ... OFFSET page*50."""
     entity = WorkflowExecution
     query = session.query(entity).filter(

@@ -18,7 +18,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class BaselineBase(DeclarativeBase):
-    """A metadata of its own: these classes must never mix with pyglue.models."""
+    """A metadata of its own: these classes must never mix with pyglue.models; every table's
+    primary key is a uuid named id."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
 
 
 agent_knowledgebases = Table(
@@ -32,7 +35,6 @@ agent_knowledgebases = Table(
 class User(BaselineBase):
     __tablename__ = "users"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="user")
@@ -41,7 +43,6 @@ class User(BaselineBase):
 class Agent(BaselineBase):
     __tablename__ = "agents"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
@@ -55,7 +56,6 @@ class Agent(BaselineBase):
 class AgentTool(BaselineBase):
     __tablename__ = "agent_tools"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id"))
     name: Mapped[str] = mapped_column(String(255))
     tool_type: Mapped[str] = mapped_column(String(50))
@@ -67,7 +67,6 @@ class AgentTool(BaselineBase):
 class Knowledgebase(BaselineBase):
     __tablename__ = "knowledgebases"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(255))
 
@@ -75,7 +74,6 @@ class Knowledgebase(BaselineBase):
 class Workflow(BaselineBase):
     __tablename__ = "workflows"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(255))
     graph_definition: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -88,7 +86,6 @@ class Workflow(BaselineBase):
 class AgentBlock(BaselineBase):
     __tablename__ = "agent_blocks"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"))
     agent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agents.id"))
     type: Mapped[str] = mapped_column(String(50))
@@ -104,18 +101,15 @@ class AgentBlock(BaselineBase):
 class WorkflowEdge(BaselineBase):
     __tablename__ = "workflow_edges"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"))
     source_block_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_blocks.id"))
     target_block_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_blocks.id"))
     condition: Mapped[str | None] = mapped_column(String(255))
 
 
-class WorkflowExecution(BaselineBase):
-    __tablename__ = "workflow_executions"
+class _Run:
+    """What a workflow's and an agent's executions both record."""
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     session_id: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20), default="pending")
@@ -125,27 +119,23 @@ class WorkflowExecution(BaselineBase):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class WorkflowExecution(_Run, BaselineBase):
+    __tablename__ = "workflow_executions"
+
+    workflow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workflows.id"))
 
     workflow: Mapped[Workflow] = relationship()
 
 
-class AgentExecution(BaselineBase):
+class AgentExecution(_Run, BaselineBase):
     __tablename__ = "agent_executions"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     workflow_execution_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("workflow_executions.id")
     )
-    session_id: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    input_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    output_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error_message: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[datetime] = mapped_column(DateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    duration_ms: Mapped[int | None] = mapped_column(Integer)
 
     agent: Mapped[Agent] = relationship()
     metrics: Mapped[ExecutionMetrics | None] = relationship(uselist=False)
@@ -154,7 +144,6 @@ class AgentExecution(BaselineBase):
 class ExecutionMetrics(BaselineBase):
     __tablename__ = "execution_metrics"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     execution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_executions.id"))
     llm_call_count: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -166,7 +155,6 @@ class ExecutionMetrics(BaselineBase):
 class AgentMemory(BaselineBase):
     __tablename__ = "agent_memories"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id"))
     session_id: Mapped[str | None] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(20))

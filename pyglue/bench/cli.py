@@ -24,7 +24,6 @@ from pyglue.bench import (
     harness,
     history_scale,
     instrument_overhead,
-    loadreport,
     loadtest,
     memory_cleanup,
     output,
@@ -77,7 +76,7 @@ def _loadtest(states: States, args: Namespace) -> tuple[str, Any]:
         phases = asyncio.run(
             loadtest.run(urls, args.users, args.duration, args.think, heaviest, _progress)
         )
-    text = loadreport.markdown(phases, think_s=args.think, scale=states.scale)
+    text = loadtest.markdown(phases, think_s=args.think, scale=states.scale)
     _publish(args, text, phases)
     return text, phases
 
@@ -117,7 +116,7 @@ def _memory_cleanup(args: Namespace, srv: Server) -> None:
 def _retention(args: Namespace, srv: Server) -> None:
     url = harness.database(srv, "bench_retention", None).render_as_string(hide_password=False)
     results = retention.run(url, rows=args.rows, batch=args.batch_size)
-    _publish(args, retention.report(results), retention.as_json(results))
+    _publish(args, retention.report(results), results)
 
 
 def _history_scale(args: Namespace, srv: Server) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from pyglue.bench import output
 from pyglue.bench.baseline import dashboard_since
 from pyglue.bench.datagen import Dataset
 
@@ -52,39 +53,19 @@ def _separator(sample: str, key: str) -> str:
 def resolve(connection: Connection, dataset: Dataset) -> Context:
     """The scenario parameters: the dataset's ids, and what they imply, from the baseline."""
 
-    def one(sql: str, **params: Any) -> Any:
-        return connection.execute(text(sql), params).one_or_none()
+    def one(name: str, **params: Any) -> Any:
+        return connection.execute(text(output.sql(name)), params).one_or_none()
 
     workflow, agent = dataset.busiest_workflow_id, dataset.busiest_agent_id
-    most = "GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT 1"
     # the histories' users: whoever ran the busiest workflow (agent) most
-    history_user, history_rows = one(
-        f"SELECT user_id, count(*) FROM workflow_executions WHERE workflow_id = :w {most}",
-        w=workflow,
-    )
-    (agent_user,) = one(f"SELECT user_id FROM agent_executions WHERE agent_id = :a {most}", a=agent)
+    history_user, history_rows = one("context_history_user", w=workflow)
+    (agent_user,) = one("context_agent_user", a=agent)
     deep_page = DEEP_PAGE if history_rows > (DEEP_PAGE + 1) * HISTORY_PAGE_SIZE else 1
-    cursor = one(
-        "SELECT started_at, id FROM workflow_executions WHERE user_id = :u AND workflow_id = :w"
-        " ORDER BY started_at DESC, id DESC OFFSET :off LIMIT 1",
-        u=history_user, w=workflow, off=deep_page * HISTORY_PAGE_SIZE - 1,
-    )  # fmt: skip
-    # the rarest provider and node type that still match something: a selective search
-    provider, provider_agents = one(
-        "SELECT configuration ->> 'llm_provider', count(*) FROM agents WHERE"
-        " configuration ->> 'llm_provider' IS NOT NULL GROUP BY 1 ORDER BY count(*), 1 LIMIT 1"
-    )
-    node_type, node_type_workflows = one(
-        "SELECT t, count(DISTINCT w.id) FROM workflows w, LATERAL (SELECT DISTINCT"
-        "   n ->> 'type' AS t FROM json_array_elements(w.graph_definition -> 'nodes') n) x"
-        " WHERE t IS NOT NULL GROUP BY t ORDER BY count(DISTINCT w.id), t LIMIT 1"
-    )
-    (config,) = one(
-        "SELECT configuration::text FROM agents WHERE id = :a", a=dataset.sample_agent_id
-    )
-    (graph,) = one(
-        "SELECT graph_definition::text FROM workflows WHERE id = :w", w=dataset.sample_workflow_id
-    )
+    off = deep_page * HISTORY_PAGE_SIZE - 1
+    cursor = one("context_deep_cursor", u=history_user, w=workflow, off=off)
+    provider, provider_agents = one("context_provider")
+    node_type, node_type_workflows = one("context_node_type")
+    config, graph = one("context_texts", a=dataset.sample_agent_id, w=dataset.sample_workflow_id)
     return Context(
         sample_workflow_id=dataset.sample_workflow_id, sample_agent_id=dataset.sample_agent_id,
         dashboard_user_id=dataset.heaviest_user_id, dashboard_days=DASHBOARD_DAYS,

@@ -18,6 +18,7 @@ from importlib.resources import files
 
 import psycopg
 
+from pyglue.bench import output
 from pyglue.dburl import libpq_dsn, resolve_url
 
 Progress = Callable[[str], None]
@@ -119,15 +120,9 @@ def generate(url: str, name: str, *, seed: int = 42, progress: Progress | None =
                 say(f"{table}: {rows:,} rows in {time.monotonic() - step_started:.1f} s")
         say(f"generated in {time.monotonic() - started:.1f} s; analyzing")
         conn.execute("VACUUM (ANALYZE)")
-        sample_workflow = conn.execute(
-            "SELECT workflow_id FROM agent_blocks WHERE workflow_id <> ALL(%s)"
-            " GROUP BY workflow_id HAVING count(*) = %s AND count(agent_id) > 0"
-            " ORDER BY workflow_id LIMIT 1",
-            (
-                [generated_id(seed, "w", w) for w in range(1, scale.heavy_workflows + 1)],
-                scale.blocks_per_workflow,
-            ),
-        ).fetchone()
+        heavy = [generated_id(seed, "w", w) for w in range(1, scale.heavy_workflows + 1)]
+        query = output.sql("datagen_sample_workflow")
+        sample_workflow = conn.execute(query, (heavy, scale.blocks_per_workflow)).fetchone()
     return Dataset(
         scale=scale,
         seed=seed,

@@ -17,7 +17,7 @@ from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
 from pyglue import memory, models, queries
-from pyglue.bench import baseline, head
+from pyglue.bench import baseline, head, output
 from pyglue.bench import baseline_models as bm
 
 PROVIDERS = ("openai", "anthropic", "azure", "google", "ollama", "mistral")
@@ -212,16 +212,7 @@ MIX: dict[str, MixEntry] = {
 
 def population(session: Session, size: int, heaviest: uuid.UUID) -> list[PlatformUser]:
     """Up to `size` users who own a workflow with an agent block and an agent; heaviest first."""
-    rows = session.execute(
-        text(
-            "SELECT u.id,"
-            " ARRAY(SELECT DISTINCT b.workflow_id FROM workflows w JOIN agent_blocks b"
-            "       ON b.workflow_id = w.id AND b.agent_id IS NOT NULL"
-            "       WHERE w.user_id = u.id ORDER BY b.workflow_id LIMIT 10),"
-            " ARRAY(SELECT a.id FROM agents a WHERE a.user_id = u.id ORDER BY a.id LIMIT 10)"
-            " FROM users u ORDER BY (u.id = :heaviest) DESC, md5(u.id::text) LIMIT :size"
-        ),
-        {"heaviest": heaviest, "size": size * 2},
-    ).all()
+    query = text(output.sql("load_population"))
+    rows = session.execute(query, {"heaviest": heaviest, "size": size * 2}).all()
     users = [PlatformUser(uid, tuple(w), tuple(a)) for uid, w, a in rows if w and a]
     return users[:size]

@@ -26,30 +26,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from pyglue.bench import baseline, harness, output
+from pyglue.bench.output import sql
 from pyglue.bench.timing import Timing, summarize
 from pyglue.dburl import libpq_dsn, resolve_url
 
 INSERT_MARKER = "bench-concurrent-insert"  # the session_id of the concurrent inserts
 PAUSE_S = 0.002
 BATCH_SIZE = 20_000  # the procedure defaults to 5000; 20k measured faster, touches unhurt
-NOT_INSERTED = "session_id IS DISTINCT FROM %s"
-INSERT = (
-    "INSERT INTO agent_memories (agent_id, session_id, type, importance, content)"
-    " VALUES (%s, %s, 'short_term', 'medium', 'a fresh memory')"
-)
-# the app's recall: agentdb's function at head, the same UPDATE by hand at baseline
-TOUCH = {
-    "head": "SELECT count(*) FROM agentdb.touch_memories(%s::uuid[])",
-    "baseline": "UPDATE agent_memories SET access_count = access_count + 1,"
-    " last_accessed_at = timezone('utc', now()) WHERE id = ANY(%s::uuid[])",
-}
-# never-recalled short_term memories past their day go; long_term medium ones stay
-SAMPLES = {
-    "touch_expiring": "type = 'short_term' AND access_count = 0"
-    " AND created_at < timezone('utc', now()) - interval '1 day'",
-    "touch_kept": "type = 'long_term' AND importance = 'medium'",
-}
-OPS = ("insert", *SAMPLES)
+OPS = ("insert", "touch_expiring", "touch_kept")
 Samples = dict[str, list[tuple[float, float]]]
 
 
@@ -73,47 +57,39 @@ def _app(stop: threading.Event, ready: threading.Event, url: URL, agent_id: uuid
          touch: str, ids: dict[str, list[uuid.UUID]]) -> Samples:  # fmt: skip
     """The app's statements in turn until `stop`: (start, latency ms) of each, per op."""
     samples: Samples = {op: [] for op in OPS}
+    ops = [(op, sql("cleanup_insert") if op == "insert" else touch) for op in OPS]
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
         ready.set()
         i = 0
         while not stop.is_set():
-            for op in OPS:
+            for op, statement in ops:
                 if op != "insert" and not ids[op]:
                     continue
+                start = time.perf_counter()
                 args = (
                     (agent_id, INSERT_MARKER) if op == "insert" else ([ids[op][i % len(ids[op])]],)
                 )
-                start = time.perf_counter()
-                conn.execute(INSERT if op == "insert" else touch, args)
+                conn.execute(statement, args)
                 samples[op].append((start, (time.perf_counter() - start) * 1000))
             i += 1
             time.sleep(PAUSE_S)
     return samples
 
 
-def _query(url: URL, query: str, args: Any = (INSERT_MARKER,)) -> list[tuple[Any, ...]]:
+def _query(url: URL, name: str, args: Any = (INSERT_MARKER,)) -> list[tuple[Any, ...]]:
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
-        return conn.execute(query, args).fetchall()
-
-
-def _server(url: URL) -> tuple[int, int, int]:
-    """Rows (the inserts excluded), WAL position, dead rows of agent_memories."""
-    row = _query(url, f"SELECT (SELECT count(*) FROM agent_memories WHERE {NOT_INSERTED}),"
-                 " pg_current_wal_lsn() - '0/0',"
-                 " pg_stat_get_dead_tuples('agent_memories'::regclass)")  # fmt: skip
-    return int(row[0][0]), int(row[0][1]), int(row[0][2])
+        return conn.execute(sql(name), args).fetchall()
 
 
 def measure(state: str, url: URL, agent_id: uuid.UUID, cleanup: Callable[[], object],
             touch: str | None = None) -> tuple[CleanupResult, dict[str, list[float]]]:  # fmt: skip
     """Run `cleanup` while the app works; the result and the latencies of each op."""
-    ids = {op: [r[0] for r in _query(url, f"SELECT id FROM agent_memories WHERE {where}"
-                                     " ORDER BY id LIMIT 2000", ())]
-           for op, where in SAMPLES.items()}  # fmt: skip
-    before, wal, _ = _server(url)
+    ids = {op: [r[0] for r in _query(url, f"cleanup_{op}", ())] for op in OPS[1:]}
+    ((before, wal, _),) = _query(url, "cleanup_server")
     stop, ready = threading.Event(), threading.Event()
     with ThreadPoolExecutor(1) as pool:
-        app = pool.submit(_app, stop, ready, url, agent_id, touch or TOUCH[state], ids)
+        touch = touch or sql(f"cleanup_touch_{state}")
+        app = pool.submit(_app, stop, ready, url, agent_id, touch, ids)
         ready.wait(30)
         time.sleep(0.2)  # the app is warm before the cleanup starts
         started = time.perf_counter()
@@ -124,23 +100,18 @@ def measure(state: str, url: URL, agent_id: uuid.UUID, cleanup: Callable[[], obj
             time.sleep(0.2)
             stop.set()
         samples = app.result()  # raises what the app raised
-    after, wal_after, dead = _server(url)
+    ((after, wal_after, dead),) = _query(url, "cleanup_server")
     during = {
         op: [ms for start, ms in got if start + ms / 1000 >= started and start <= finished]
         for op, got in samples.items()
     }
-    remaining = _query(
-        url, f"SELECT type || '/' || importance, count(*) FROM agent_memories"
-        f" WHERE {NOT_INSERTED} GROUP BY 1 ORDER BY 1",
-    )  # fmt: skip
-    seconds = finished - started
-    result = CleanupResult(
-        state, before, before - after, seconds, (before - after) / seconds if seconds > 0 else 0.0,
+    remaining = {str(k): int(v) for k, v in _query(url, "cleanup_remaining")}
+    seconds, deleted = finished - started, before - after
+    return CleanupResult(
+        state, before, deleted, seconds, deleted / seconds if seconds > 0 else 0.0,
         {op: summarize(v) if v else None for op, v in during.items()},
-        (wal_after - wal) / 1048576, dead, {str(k): int(v) for k, v in remaining},
-        os.getloadavg()[0],
-    )  # fmt: skip
-    return result, during
+        (wal_after - wal) / 1048576, dead, remaining, os.getloadavg()[0],
+    ), during  # fmt: skip
 
 
 def batched_cleanup(url: URL, batch_size: int, cut_at: list[datetime] | None = None) -> None:
@@ -200,17 +171,8 @@ def load_backlog(url: URL, agent_id: uuid.UUID, expired: int, live: int) -> None
             (expired - short - episodic, "long_term", "low", "120 days"),
             (live, "long_term", "medium", "10 days"),
         ):
-            conn.execute(
-                "INSERT INTO agent_memories"
-                " (agent_id, type, importance, content, created_at, last_accessed_at)"
-                " SELECT %(agent)s, %(type)s::text, %(importance)s, repeat('x', 200),"
-                "        timezone('utc', now()) - %(age)s::interval - g * interval '1 second',"
-                "        CASE WHEN %(type)s::text = 'long_term'"
-                "             THEN timezone('utc', now()) - %(age)s::interval END"
-                "   FROM generate_series(1, %(count)s) AS g",
-                {"agent": agent_id, "type": type_, "importance": importance, "age": age,
-                 "count": count},
-            )  # fmt: skip
+            values = {"type": type_, "importance": importance, "age": age, "count": count}
+            conn.execute(sql("cleanup_backlog"), {"agent": agent_id, **values})
         conn.execute("VACUUM ANALYZE agent_memories")
 
 
@@ -218,18 +180,15 @@ def run(
     url: str, *, expired: int, live: int, batch_size: int, naive: bool, repeat: int = 1
 ) -> list[CleanupResult]:
     """Upgrade `url` to head, load the backlog, time the batched cleanup (and the naive one)."""
-    db = resolve_url(url)
+    db, agent_id = resolve_url(url), uuid.uuid4()
     harness.upgrade(db, "head")
-    agent_id = uuid.uuid4()
-    _query(db, "WITH u AS (INSERT INTO users (email) VALUES (%s) RETURNING id) INSERT INTO"
-           " agents (id, user_id, name) SELECT %s, id, 'bench agent' FROM u RETURNING 1",
-           (f"{agent_id}@bench.example", agent_id))  # fmt: skip
+    _query(db, "cleanup_agent", (f"{agent_id}@bench.example", agent_id))
     load_backlog(db, agent_id, 0, live)
     kinds: dict[str, tuple[Callable[[], object], str]] = {
-        "batched": (lambda: batched_cleanup(db, batch_size), TOUCH["head"])
+        "batched": (lambda: batched_cleanup(db, batch_size), sql("cleanup_touch_head"))
     }
     if naive:
-        kinds["naive"] = (lambda: naive_cleanup(db), TOUCH["baseline"])
+        kinds["naive"] = (lambda: naive_cleanup(db), sql("cleanup_touch_baseline"))
     results = []
     for kind, (cleanup, touch) in kinds.items():
         runs = []

@@ -1,15 +1,33 @@
-"""The one report writer: number formats, Markdown tables, and the files written to --out."""
+"""The one report writer: number formats, Markdown tables, the files written to --out; and
+the benchmarks' SQL, kept in queries.sql and loaded by name (procrastinate's way)."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pyglue.bench.timing import Timing
+
+
+@functools.cache
+def _queries() -> dict[str, str]:
+    text = resources.files("pyglue.bench").joinpath("queries.sql").read_text(encoding="utf-8")
+    _, *parts = re.split(r"^-- name: (\w+)\n", text, flags=re.MULTILINE)
+    # the comments stay in the file: a drivers' parser would take a quote or a :name in them for SQL
+    code = [[ln for ln in body.splitlines() if not ln.startswith("--")] for body in parts[1::2]]
+    return {name: "\n".join(lines).strip() for name, lines in zip(parts[::2], code, strict=True)}
+
+
+def sql(name: str) -> str:
+    """The statement headed `-- name: <name>` in queries.sql."""
+    return _queries()[name]
 
 
 def ms(value: float) -> str:
@@ -21,6 +39,18 @@ def ms(value: float) -> str:
 
 def timing_cells(timing: Timing | None, fields: Sequence[str]) -> list[str]:
     return [ms(getattr(timing, name)) if timing else "—" for name in fields]
+
+
+def latencies(values: Sequence[float | None] | None, errors: int = 0, sep: str = " / ") -> str:
+    """A load test's p50/p95/p99 cell (— where nothing completed), with its errors."""
+    cells = sep.join("—" if v is None else ms(v) for v in values or [None])
+    return cells + (f" ({errors} err)" if errors else "")
+
+
+def first_errors(samples: Iterable[str], most: int) -> list[str]:
+    """The report's closing list of the first errors, nothing when there were none."""
+    listed = [f"- {s}" for s in samples][:most]
+    return ["", "First errors:", *listed] if listed else []
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

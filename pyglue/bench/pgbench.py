@@ -229,22 +229,19 @@ def run_phase(
     cpu = None if before[0] is None or after[0] is None else after[0] - before[0]
     bouncer_cpu, client_s, elapsed = (a - b for a, b in zip(after[1:], before[1:], strict=True))
     cores = 1 if pin else os.cpu_count() or 1
+    cpu_ms = cpu * 1000 / ops if cpu is not None and ops else None
+    pg, bouncer_ = (
+        (None, None) if cpu is None else (cpu / elapsed / cores, bouncer_cpu / elapsed / cores)
+    )
     return Phase(
-        state=state, clients=clients, tps=ops / window if window else 0.0,
-        errors=sum(errors.values()),
-        per_operation=[
-            OpStats(name, len(latencies[i]), errors[name], tuple(
-                percentile(latencies[i], q) for q in (50, 95, 99)) if latencies[i] else None)
-            for i, name in enumerate(MIX)
-        ],
-        server_conns_mean=sum(s[0] for s in samples) / len(samples) if samples else 0.0,
-        server_conns_max=max((s[0] for s in samples), default=0),
-        clients_waiting_max=max((s[1] for s in samples), default=0),
-        server_cpu_ms_per_op=cpu * 1000 / ops if cpu is not None and ops else None,
-        server_cpu_utilization=cpu / (elapsed * cores) if cpu is not None else None,
-        pgbouncer_cpu_utilization=bouncer_cpu / (elapsed * cores) if cpu is not None else None,
-        client_cpu_utilization=client_s / elapsed, load_average=os.getloadavg()[0],
-        error_samples=error_samples,
+        state, clients, ops / window if window else 0.0, sum(errors.values()),
+        [OpStats(name, len(latencies[i]), errors[name], tuple(
+            percentile(latencies[i], q) for q in (50, 95, 99)) if latencies[i] else None)
+         for i, name in enumerate(MIX)],
+        sum(s[0] for s in samples) / len(samples) if samples else 0.0,
+        max((s[0] for s in samples), default=0), max((s[1] for s in samples), default=0), cpu_ms,
+        pg, bouncer_,
+        client_s / elapsed, os.getloadavg()[0], error_samples,
     )  # fmt: skip
 
 
@@ -310,8 +307,8 @@ def verdict(p: Phase) -> str:
     return "MISS (" + "; ".join(why) + ")" if why else "PASS"
 
 
-def _cell(value: float | None, percent: bool = False) -> str:
-    return "—" if value is None else f"{value:.0%}" if percent else output.ms(value)
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
@@ -321,13 +318,12 @@ def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
     rows = [
         [p.clients, p.state, f"{p.tps:.1f}", p.errors,
          f"{p.server_conns_mean:.1f} / {p.server_conns_max}", p.clients_waiting_max,
-         _cell(p.server_cpu_ms_per_op), *(_cell(u, True) for u in (p.server_cpu_utilization,
+         output.latencies([p.server_cpu_ms_per_op]), *map(_share, (p.server_cpu_utilization,
          p.pgbouncer_cpu_utilization, p.client_cpu_utilization)), f"{p.load_average:.1f}",
-         *(" / ".join(map(_cell, o.p50_p95_p99_ms or [None])) + (f" ({o.errors} err)" if o.errors
-           else "") for o in p.per_operation), verdict(p)]
+         *(output.latencies(o.p50_p95_p99_ms, o.errors) for o in p.per_operation), verdict(p)]
         for p in phases
     ]  # fmt: skip
-    cpu = {p.state: _cell(p.server_cpu_utilization, True) for p in phases if p.clients == 500}
+    cpu = {p.state: _share(p.server_cpu_utilization) for p in phases if p.clients == 500}
     return "\n".join([
         f"## agentdb load test, pgbench through PgBouncer: scale {scale}, think time {think_s:g} s"
         f" (±50%), transaction pool of {POOL_SIZE} server connections", "",
@@ -337,6 +333,5 @@ def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
         "", output.table(header, rows),
         *(["", f"Server CPU utilization at 500 clients: baseline {cpu['baseline']} → head"
            f" {cpu['head']} (the plan: DB load 80% → 15%)."] if len(cpu) == 2 else []),
-        *(["", "First errors:", *(f"- {s}" for p in phases for s in p.error_samples)][:12]
-          if any(p.error_samples for p in phases) else []),
+        *output.first_errors((s for p in phases for s in p.error_samples), 10),
     ]) + "\n"  # fmt: skip

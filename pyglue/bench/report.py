@@ -10,7 +10,7 @@ from typing import Any
 from pyglue.bench import memory_cleanup, output
 from pyglue.bench.memory_cleanup import CleanupResult
 from pyglue.bench.output import jsonable, ms
-from pyglue.bench.run import MODES, BenchResult, Measurement
+from pyglue.bench.run import MODES, RTT_MS, BenchResult, Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal, Scenario
 from pyglue.bench.server_side import TableStorage
 from pyglue.bench.timing import Timing, ratio
@@ -57,11 +57,11 @@ def _plan_met(scenario: Scenario, m: Measurement) -> str:
     return "met" if m.head.p95_ms <= scenario.plan_target_ms else "missed"
 
 
-RTT_MS = 0.5  # a network round trip, as between an app server and its database
 SCENARIO_HEADER = (
     "scenario", "prepare mode", "plan (before → target)", "goal at head",
     "baseline median / p95 ms", "head median / p95 ms", "speed-up (median)",
     "round trips (baseline → head)", f"median at {RTT_MS} ms RTT, modelled (baseline → head)",
+    f"median at {RTT_MS} ms RTT, measured (baseline → head)",
     "DB exec ms/op (baseline → head)", "same result", "plan target", "verdict", "load avg",
 )  # fmt: skip
 
@@ -82,7 +82,7 @@ def scenario_table(result: BenchResult) -> str:
         first = [s.title, m.mode, s.plan, s.goal.text if s.goal else "—"]
         if m.baseline is None or m.head is None:
             error = f"{verdict(s.goal, m)}{': ' + m.error if m.error else ''}"
-            rows.append([*first, *["—"] * 8, error, "—"])
+            rows.append([*first, *["—"] * 9, error, "—"])
             continue
         rows.append([
             *first,
@@ -92,6 +92,8 @@ def scenario_table(result: BenchResult) -> str:
             f"{round_trips(m.baseline_statements)} → {round_trips(m.head_statements)}",
             f"{ms(at_rtt(m.baseline.median_ms, m.baseline_statements))}"
             f" → {ms(at_rtt(m.head.median_ms, m.head_statements))}",
+            " → ".join(output.timing_cells(m.baseline_at_rtt, ["median_ms"])
+                       + output.timing_cells(m.head_at_rtt, ["median_ms"])),
             f"{_server(m.baseline_server_ms)} → {_server(m.head_server_ms)}",
             "yes" if m.same_result else "NO", _plan_met(s, m), verdict(s.goal, m, result.scale),
             _server(m.load_average),
@@ -168,6 +170,17 @@ def storage_table(result: BenchResult) -> str:
     )
 
 
+def _proxy_note(result: BenchResult) -> str:
+    if result.proxy_rtt_ms is None:
+        return f"Measured RTT column: not run ({result.proxy_error or 'no proxy'})."
+    return (
+        "The measured column times every cell again right after its direct timing,"
+        " through pyglue.bench.proxy, a TCP proxy that holds each chunk each way; it added"
+        f" {result.proxy_rtt_ms:.3f} ms per round trip (median SELECT 1 through it minus direct,"
+        " taken in turns, after calibration)."
+    )
+
+
 def slower(result: BenchResult) -> list[str]:
     """The cells where head's median is above the baseline's."""
     return [
@@ -198,6 +211,7 @@ def section(result: BenchResult) -> str:
         + " (start → end; above the CPU count, other work shared the machine).",
         f"Round trips: statements + BEGIN + ROLLBACK; the {RTT_MS} ms RTT column adds"
         f" round trips times {RTT_MS} ms to the median measured on loopback (modelled).",
+        _proxy_note(result),
         "",
         scenario_table(result),
         "",
@@ -256,84 +270,76 @@ def results_json(results: list[BenchResult]) -> dict[str, Any]:
             for state in ("baseline", "head"):
                 m[f"{state}_round_trips"] = round_trips(raw.__dict__[f"{state}_statements"])
         scales.append(data)
-    return {"scales": scales, "rtt_ms_modelled": RTT_MS}
+    measured = [r.proxy_rtt_ms for r in results]
+    return {"scales": scales, "rtt_ms_modelled": RTT_MS, "rtt_ms_measured_by_proxy": measured}
 
 
-def growth_chart(results: list[BenchResult], path: Path) -> Path | None:
-    """Median against rows, log-log: one line per scenario and state."""
-    plt = _pyplot()
-    if plt is None or len(results) < 2:
-        return None
-    fig, ax = plt.subplots(figsize=(11, 8))
-    x = [results[0].rows, results[-1].rows]
-    for a, b in _pairs(results):
-        for state, style in (("baseline", "--"), ("head", "-")):
-            y = [getattr(a, state).median_ms, getattr(b, state).median_ms]
-            label = f"{SCENARIO_BY_KEY[a.scenario].title} ({state})"
-            ax.plot(
-                x,
-                y,
-                style,
-                marker="o",
-                label=label,
-                color="#c0392b" if state == "baseline" else "#27ae60",
-                alpha=0.6,
-            )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("rows in the dataset (log)")
-    ax.set_ylabel("median latency, ms (log); dashed red: baseline, green: head")
-    ax.set_title("agentdb: cost against data size")
-    ax.grid(which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _pyplot() -> Any:
+def _figure(size: tuple[int, int], panels: int = 1) -> Any:
+    """A matplotlib figure and its axes; (None, None) without matplotlib."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None, None
+    return plt.subplots(1, panels, figsize=size, sharey=panels > 1)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def growth_chart(results: list[BenchResult], path: Path) -> Path | None:
+    """Median against rows, log-log: one line per scenario and state."""
+    fig, ax = _figure((11, 8))
+    if fig is None or len(results) < 2:
         return None
-    return plt
+    x = [results[0].rows, results[-1].rows]
+    for a, b in _pairs(results):
+        for state, style, color in (("baseline", "--", "#c0392b"), ("head", "-", "#27ae60")):
+            y = [getattr(a, state).median_ms, getattr(b, state).median_ms]
+            label = f"{SCENARIO_BY_KEY[a.scenario].title} ({state})"
+            ax.plot(x, y, style, marker="o", label=label, color=color, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rows in the dataset (log)")
+    ax.set_ylabel("median latency, ms (log); dashed red: baseline, green: head")
+    ax.set_title("agentdb: cost against data size")
+    ax.grid(which="both", alpha=0.3)
+    return _save(fig, path)
 
 
 def chart(result: BenchResult, path: Path) -> Path | None:
     """Baseline against head p95 per scenario, one panel per prepare mode, log scale."""
-    plt = _pyplot()
-    if plt is None:
-        return None
     modes = [name for name, _ in MODES]
-    fig, axes = plt.subplots(1, len(modes), figsize=(16, 8), sharey=True)
+    fig, axes = _figure((16, 8), len(modes))
+    if fig is None:
+        return None
     for ax, mode in zip(axes, modes, strict=True):
         rows = [m for m in result.measurements if m.mode == mode and m.baseline and m.head]
-        labels = [SCENARIO_BY_KEY[m.scenario].title for m in rows]
         y = list(range(len(rows)))
-        base = [m.baseline.p95_ms for m in rows if m.baseline]
-        head_ = [m.head.p95_ms for m in rows if m.head]
-        ax.barh([v + 0.2 for v in y], base, height=0.4, label="baseline p95", color="#c0392b")
-        ax.barh([v - 0.2 for v in y], head_, height=0.4, label="head p95", color="#27ae60")
+        for state, shift, color in (("baseline", 0.2, "#c0392b"), ("head", -0.2, "#27ae60")):
+            p95 = [getattr(m, state).p95_ms for m in rows]
+            ax.barh([v + shift for v in y], p95, height=0.4, label=f"{state} p95", color=color)
         for i, m in enumerate(rows):
-            target = SCENARIO_BY_KEY[m.scenario].plan_target_ms
-            if target:
+            if target := SCENARIO_BY_KEY[m.scenario].plan_target_ms:
                 ax.plot([target], [i], marker="|", markersize=14, color="black")
         ax.set_xscale("log")
         ax.set_yticks(y)
-        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_yticklabels([SCENARIO_BY_KEY[m.scenario].title for m in rows], fontsize=8)
         ax.set_xlabel("p95 latency, ms (log scale); | = the plan's target")
         ax.set_title(mode)
         ax.grid(axis="x", which="both", alpha=0.3)
         ax.legend(loc="lower right")
     axes[0].invert_yaxis()  # the y axis is shared: invert it once, first scenario on top
     fig.suptitle(f"agentdb: baseline vs head, scale {result.scale}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def write(results: list[BenchResult], out: Path, extra: str = "", data: Any = None) -> list[Path]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
+from pyglue.bench import output
 from pyglue.dburl import libpq_dsn, resolve_url
 
-OLD = "2020-01-01"
 INSERT_PAUSE_S = 0.002
 LOCK_TIMEOUT = "500ms"
 
@@ -35,30 +35,7 @@ class Retirement:
 
 
 def _setup(conn: psycopg.Connection[Any], rows: int) -> None:
-    conn.execute(
-        "CREATE TABLE bench_part (id bigint, started_at timestamptz NOT NULL, status text,"
-        " payload text, PRIMARY KEY (id, started_at)) PARTITION BY RANGE (started_at)"
-    )
-    conn.execute(
-        f"CREATE TABLE bench_part_p2020_01 PARTITION OF bench_part"
-        f" FOR VALUES FROM ('{OLD}') TO ('2020-02-01')"
-    )
-    conn.execute(
-        "CREATE TABLE bench_part_now PARTITION OF bench_part FOR VALUES"
-        " FROM (date_trunc('month', now())) TO (date_trunc('month', now()) + interval '1 month')"
-    )
-    conn.execute("CREATE INDEX ON bench_part (started_at)")
-    conn.execute(
-        "CREATE TABLE bench_flat (id bigint PRIMARY KEY, started_at timestamptz NOT NULL,"
-        " status text, payload text)"
-    )
-    conn.execute("CREATE INDEX ON bench_flat (started_at)")
-    for table in ("bench_part", "bench_flat"):
-        conn.execute(
-            f"INSERT INTO {table} SELECT i, timestamptz '{OLD}' + (i %% 2678400) * interval '1 s',"
-            " 'completed', repeat('x', 100) FROM generate_series(1, %s) i",
-            (rows,),
-        )
+    psycopg.ClientCursor(conn).execute(output.sql("retention_setup"), {"rows": rows})
     conn.execute("VACUUM (ANALYZE) bench_part, bench_flat")
     conn.execute("CHECKPOINT")
 
@@ -96,12 +73,7 @@ def _retire(url: str, case: str, rows: int, table: str, batch: int) -> Retiremen
             conn.execute("DROP TABLE bench_part_p2020_01")
         else:
             while True:
-                cur = conn.execute(
-                    "DELETE FROM bench_flat WHERE id IN (SELECT id FROM bench_flat"
-                    " WHERE started_at < date_trunc('month', now()) ORDER BY id LIMIT %s)",
-                    (batch,),
-                )
-                if cur.rowcount < batch:
+                if conn.execute(output.sql("retention_delete_batch"), (batch,)).rowcount < batch:
                     break
         end = time.perf_counter()
         row = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", (before,)).fetchone()
@@ -138,7 +110,3 @@ def report(results: list[Retirement]) -> str:
             f" | {r.inserts} | {p95} | {top} |"
         )
     return "\n".join(lines)
-
-
-def as_json(results: list[Retirement]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in results]

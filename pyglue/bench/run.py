@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import traceback
@@ -12,12 +13,13 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from pyglue.bench import memory_cleanup, scenarios, server_side
+from pyglue.bench import memory_cleanup, proxy, scenarios, server_side
 from pyglue.bench.context import Context, resolve
 from pyglue.bench.harness import Progress, States
 from pyglue.bench.timing import Timing, time_calls
 from pyglue.monitoring import count_queries
 
+RTT_MS = 0.5  # a network round trip, as between an app server and its database
 # psycopg's default prepares a statement server-side after 5 executions; None never does.
 MODES: tuple[tuple[str, int | None], ...] = (
     ("prepare_threshold=5 (default)", 5),
@@ -39,6 +41,9 @@ class Measurement:
     baseline_server_ms: float | None = None
     head_server_ms: float | None = None
     load_average: float | None = None  # the machine's 1-minute load average after the cell
+    # the medians again, through pyglue.bench.proxy (a measured network round trip)
+    baseline_at_rtt: Timing | None = None
+    head_at_rtt: Timing | None = None
     same_result: bool | None = None
     skipped: str | None = None  # why a cell did not run; kept in results.json for its readers
     error: str | None = None
@@ -59,15 +64,14 @@ class BenchResult:
     storage: dict[str, list[server_side.TableStorage]] = field(default_factory=dict)
     # 1-minute load average at the start and the end: was the machine busy with other work?
     load_average: list[float] = field(default_factory=list)
+    proxy_rtt_ms: float | None = None  # what the proxy added per round trip, as it measured
+    proxy_error: str | None = None
 
 
-def _engines(states: States, prepare_threshold: int | None) -> dict[str, Engine]:
-    urls: dict[str, URL] = {"baseline": states.baseline_url, "head": states.head_url}
+def _engines(urls: dict[str, URL], prepare_threshold: int | None) -> dict[str, Engine]:
+    args = {"prepare_threshold": prepare_threshold}
     return {
-        state: create_engine(
-            url, pool_size=2, max_overflow=0, connect_args={"prepare_threshold": prepare_threshold}
-        )
-        for state, url in urls.items()
+        k: create_engine(u, pool_size=2, max_overflow=0, connect_args=args) for k, u in urls.items()
     }
 
 
@@ -75,24 +79,26 @@ def _error(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(exc)).strip()
 
 
+def _caller(scenario: scenarios.Scenario, state: str, engine: Engine, ctx: Context) -> Any:
+    access: scenarios.Access = getattr(scenario, state)
+
+    def call() -> Any:
+        with Session(engine) as session:
+            return access(session, ctx)
+
+    return call
+
+
 def _measure(
-    scenario: scenarios.Scenario,
-    mode: str,
-    engines: dict[str, Engine],
-    ctx: Context,
-    runs: int,
-    warmup: int,
-    server_time: bool,
-) -> Measurement:
+    scenario: scenarios.Scenario, mode: str, engines: dict[str, Engine], far: dict[str, Engine],
+    ctx: Context, runs: int, warmup: int, server_time: bool,
+) -> Measurement:  # fmt: skip
+    """Both states direct, then (with `far`, engines through the delaying proxy) again at a
+    network's round trip, right after: the same load on the machine for both figures."""
     found: dict[str, Any] = {}
     results = []
-    for state, access in (("baseline", scenario.baseline), ("head", scenario.head)):
-        engine = engines[state]
-
-        def call(engine: Engine = engine, access: scenarios.Access = access) -> Any:
-            with Session(engine) as session:
-                return access(session, ctx)
-
+    for state, engine in engines.items():
+        call = _caller(scenario, state, engine, ctx)
         with count_queries(engine) as counter:
             results.append(json.dumps(call(), sort_keys=True, default=str))
         found[f"{state}_statements"] = counter.count
@@ -100,6 +106,9 @@ def _measure(
         found[state] = time_calls(call, runs=runs, warmup=warmup, before_timed=reset)
         if server_time:
             found[f"{state}_server_ms"] = server_side.execution_ms(engine) / runs
+        if state in far:
+            remote = _caller(scenario, state, far[state], ctx)
+            found[f"{state}_at_rtt"] = time_calls(remote, runs=runs, warmup=warmup)
     same = results[0] == results[1]
     return Measurement(
         scenario.key, mode, load_average=os.getloadavg()[0], same_result=same, **found
@@ -107,8 +116,10 @@ def _measure(
 
 
 def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress) -> BenchResult:
-    """Storage, then every scenario at both states in both modes, then memory cleanup."""
-    setup = _engines(states, 5)
+    """Storage, every scenario at both states in both modes (direct and through the delaying
+    proxy), then memory cleanup."""
+    urls: dict[str, URL] = {"baseline": states.baseline_url, "head": states.head_url}
+    setup = _engines(urls, 5)
     try:
         with setup["baseline"].connect() as conn:
             ctx = resolve(conn, states.dataset)
@@ -124,27 +135,37 @@ def run_scenarios(states: States, *, runs: int, warmup: int, progress: Progress)
         states.scale, rows, runs, states.generate_seconds, states.upgrade_seconds, ctx.describe()
     )
     result.storage, result.load_average = storage, [os.getloadavg()[0]]
-    for mode, threshold in MODES:
-        engines = _engines(states, threshold)
+    with contextlib.ExitStack() as stack:
         try:
-            for scenario in scenarios.SCENARIOS:
-                label = f"  {scenario.title} [{mode}]:"
-                try:
-                    m = _measure(scenario, mode, engines, ctx, runs, warmup, server_time)
-                except Exception as exc:
-                    result.measurements.append(Measurement(scenario.key, mode, error=_error(exc)))
-                    progress(f"{label} ERROR {_error(exc)}")
-                    continue
-                result.measurements.append(m)
-                assert m.baseline is not None
-                assert m.head is not None
-                progress(
-                    f"{label} baseline p95 {m.baseline.p95_ms:.2f} ms,"
-                    f" head p95 {m.head.p95_ms:.3f} ms, same result: {m.same_result}"
-                )
-        finally:
-            for engine in engines.values():
-                engine.dispose()
+            proxied, result.proxy_rtt_ms = stack.enter_context(proxy.delaying(urls["head"], RTT_MS))
+            far_urls = {k: proxied.set(database=u.database) for k, u in urls.items()}
+            progress(f"  the delaying proxy adds {result.proxy_rtt_ms:.3f} ms per round trip")
+        except Exception as exc:
+            result.proxy_error, far_urls = _error(exc), {}
+            progress(f"  the delaying proxy: ERROR {result.proxy_error}")
+        for mode, threshold in MODES:
+            engines, far = _engines(urls, threshold), _engines(far_urls, threshold)
+            try:
+                for scenario in scenarios.SCENARIOS:
+                    label = f"  {scenario.title} [{mode}]:"
+                    try:
+                        m = _measure(scenario, mode, engines, far, ctx, runs, warmup, server_time)
+                    except Exception as exc:
+                        result.measurements.append(
+                            Measurement(scenario.key, mode, error=_error(exc))
+                        )
+                        progress(f"{label} ERROR {_error(exc)}")
+                        continue
+                    result.measurements.append(m)
+                    assert m.baseline is not None
+                    assert m.head is not None
+                    progress(
+                        f"{label} baseline p95 {m.baseline.p95_ms:.2f} ms,"
+                        f" head p95 {m.head.p95_ms:.3f} ms, same result: {m.same_result}"
+                    )
+            finally:
+                for engine in [*engines.values(), *far.values()]:
+                    engine.dispose()
     try:
         result.cleanup = memory_cleanup.compare(states, ctx.sample_agent_id)
     except Exception as exc:

@@ -42,6 +42,12 @@ def p95(ms: float) -> Goal:
 SPEEDUP_30 = Goal("≥ 30x faster", speedup_min=30.0)
 
 
+def _search(key: str, what: str, base: Access, head_: Access) -> Scenario:
+    """A JSON search: a page of 20 matches, the plan's 10 s → 500 ms, the goal 30x faster."""
+    title = f"JSON search, 20 rows: {what}"
+    return Scenario(key, title, "10000 → 500 ms", 500.0, SPEEDUP_30, base, head_)
+
+
 def _deep_cursor(ctx: Context) -> queries.HistoryCursor | None:
     """The keyset cursor of the page before the deep page, as pyglue.queries takes it."""
     return None if ctx.deep_cursor is None else queries.HistoryCursor(*ctx.deep_cursor)
@@ -114,44 +120,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         lambda s, c: baseline.stale_running(s),
         lambda s, c: head.stale_running(s),
     ),
-    Scenario(
-        "search_provider_astext", "JSON search, 20 rows: provider, ORM ->> (plan's form)",
-        "10000 → 500 ms", 500.0, SPEEDUP_30,
-        lambda s, c: baseline.agents_by_provider_astext(s, c.provider, c.search_limit),
-        lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
-    ),
-    Scenario(
-        "search_provider_cast", "JSON search, 20 rows: provider, ::jsonb ->>",
-        "10000 → 500 ms", 500.0,
-        SPEEDUP_30,
-        lambda s, c: baseline.agents_by_provider_cast(s, c.provider, c.search_limit),
-        lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit),
-    ),
-    Scenario(
-        "search_provider_like", "JSON search, 20 rows: provider, text LIKE vs @>",
-        "10000 → 500 ms", 500.0,
-        SPEEDUP_30,
-        lambda s, c: baseline.agents_by_provider_like(
-            s, c.provider, c.config_separator, c.search_limit
-        ),
-        lambda s, c: head.agents_by_config(s, c.provider, c.search_limit),
-    ),
-    Scenario(
-        "search_node_type_cast", "JSON search, 20 rows: node type, ::jsonb @>",
-        "10000 → 500 ms", 500.0,
-        SPEEDUP_30,
-        lambda s, c: baseline.workflows_with_node_type_cast(s, c.node_type, c.search_limit),
-        lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit),
-    ),
-    Scenario(
-        "search_node_type_like", "JSON search, 20 rows: node type, text LIKE",
-        "10000 → 500 ms", 500.0,
-        SPEEDUP_30,
-        lambda s, c: baseline.workflows_with_node_type_like(
-            s, c.node_type, c.graph_separator, c.search_limit
-        ),
-        lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit),
-    ),
+    _search("search_provider_astext", "provider, ORM ->> (plan's form)",
+            lambda s, c: baseline.agents_by_provider_astext(s, c.provider, c.search_limit),
+            lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit)),
+    _search("search_provider_cast", "provider, ::jsonb ->>",
+            lambda s, c: baseline.agents_by_provider_cast(s, c.provider, c.search_limit),
+            lambda s, c: head.agents_by_provider(s, c.provider, c.search_limit)),
+    _search("search_provider_like", "provider, text LIKE vs @>",
+            lambda s, c: baseline.agents_by_provider_like(
+                s, c.provider, c.config_separator, c.search_limit),
+            lambda s, c: head.agents_by_config(s, c.provider, c.search_limit)),
+    _search("search_node_type_cast", "node type, ::jsonb @>",
+            lambda s, c: baseline.workflows_with_node_type_cast(s, c.node_type, c.search_limit),
+            lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit)),
+    _search("search_node_type_like", "node type, text LIKE",
+            lambda s, c: baseline.workflows_with_node_type_like(
+                s, c.node_type, c.graph_separator, c.search_limit),
+            lambda s, c: head.workflows_with_node_type(s, c.node_type, c.search_limit)),
 )  # fmt: skip
 
 assert HISTORY_PAGE_SIZE == 50  # the goal's "50 rows"

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-THIS_DATABASE = "(SELECT oid FROM pg_database WHERE datname = current_database())"
+from pyglue.bench import output
+
 JSON_COLUMNS = {
     "agents": ("configuration",),
     "agent_tools": ("config",),
@@ -36,20 +37,13 @@ def enable_statements(engine: Engine) -> bool:
 
 def reset_statements(engine: Engine) -> None:
     with engine.connect() as conn:
-        conn.execute(text(f"SELECT pg_stat_statements_reset(0, {THIS_DATABASE}, 0)"))
+        conn.execute(text(output.sql("server_reset")))
 
 
 def execution_ms(engine: Engine) -> float:
     """Milliseconds this database spent executing statements since the reset (ours excluded)."""
     with engine.connect() as conn:
-        return float(
-            conn.execute(
-                text(
-                    "SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements"
-                    f" WHERE dbid = {THIS_DATABASE} AND query NOT LIKE '%pg_stat_statements%'"
-                )
-            ).scalar_one()
-        )
+        return float(conn.execute(text(output.sql("server_execution_ms"))).scalar_one())
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pyglue import stats
 from pyglue.bench import baseline, datagen, harness, output, server_side
+from pyglue.bench.pgbench import find_pgbench
 from pyglue.bench.timing import Timing, percentile, time_calls
 from pyglue.dburl import libpq_dsn
 
@@ -39,16 +40,6 @@ STATS_TRIGGERS = (
     ("execution_metrics", "agentdb_stats_update"),
 )
 BENCH_ID = "('00000000-0000-0000-0000-' || lpad(({} + {})::text, 12, '0'))::uuid"
-# one pgbench "transaction": insert a running execution, then complete it
-PGBENCH_PAIR = """\\set dur random(1, 5000)
-INSERT INTO agent_executions (agent_id, user_id, status, started_at)
-VALUES ({agent}, {user}, 'running', timezone('utc', now())) RETURNING id AS exec_id \\gset
-UPDATE agent_executions SET status = 'completed', duration_ms = :dur,
-       completed_at = timezone('utc', now()) WHERE id = :exec_id;
-"""
-PGBENCH_SCRIPT = "\\set a {agent}\n\\set u {user}\n" + PGBENCH_PAIR.format(
-    agent=BENCH_ID.format(":a", 100), user=BENCH_ID.format(":u", 1000)
-)
 WRITERS = (1, 16, 64)
 # the issue's goals: with/without ratio per number of writers
 GOALS = {1: 0.90, 16: 0.90, 64: 0.85}
@@ -72,10 +63,7 @@ class Throughput:
 
 def settings(srv: harness.Server) -> str:
     with srv.connect() as conn:
-        rows = conn.execute(
-            "SELECT name, setting FROM pg_settings WHERE name IN"
-            " ('fsync', 'synchronous_commit', 'shared_buffers', 'server_version') ORDER BY name"
-        ).fetchall()
+        rows = conn.execute(output.sql("stats_writes_settings")).fetchall()
     return "server: " + ", ".join(f"{name}={value}" for name, value in rows)
 
 
@@ -88,16 +76,23 @@ def make_durable(srv: harness.Server) -> None:
 
 
 def _pgbench_command(script: Path, dsn: str, writers: int, seconds: float) -> list[str]:
-    from pyglue.testing import find_bindir
-
-    command = [str(find_bindir() / "pgbench"), "-n", "-M", "prepared", "-c", str(writers)]
+    command = [str(find_pgbench()), "-n", "-M", "prepared", "-c", str(writers)]
     return [*command, "-j", str(min(writers, 4)), "-T", str(int(seconds)), "-f", str(script), dsn]
 
 
+def _pair_script(into: Path, agent: str, user: str, head: str = "") -> Path:
+    """The insert-then-complete pgbench script for `agent` and `user` (SQL expressions)."""
+    pair = output.sql("stats_writes_pair").format(agent=agent, user=user)
+    into.write_text(head + pair + "\n")
+    return into
+
+
 def _pgbench(dsn: str, writers: int, seconds: int, agent: str, user: str) -> float:
+    """pgbench clients writing for agent and user number `agent` and `user` (expressions)."""
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "insert_complete.sql"
-        script.write_text(PGBENCH_SCRIPT.format(agent=agent, user=user))
+        where, numbers = Path(tmp) / "insert_complete.sql", f"\\set a {agent}\n\\set u {user}\n"
+        ids = BENCH_ID.format(":a", 100), BENCH_ID.format(":u", 1000)
+        script = _pair_script(where, *ids, numbers)
         out = subprocess.run(
             _pgbench_command(script, dsn, writers, seconds),
             check=True, capture_output=True, text=True,
@@ -113,23 +108,13 @@ def throughput(srv: harness.Server, seconds: int, rounds: int) -> list[Throughpu
     url = harness.database(srv, "stats_writes", "head")
     results = []
     with srv.connect(url.database) as conn:
-        conn.execute(
-            f"INSERT INTO users (id, email) SELECT {BENCH_ID.format('g', 1000)},"
-            " 'writer' || g || '@bench.test' FROM generate_series(0, 15) g"
-        )
-        conn.execute(
-            f"INSERT INTO agents (id, user_id, name) SELECT {BENCH_ID.format('g', 100)},"
-            f" {BENCH_ID.format('g', 1000)}, 'agent ' || g FROM generate_series(0, 15) g"
-        )
+        conn.execute(output.sql("stats_writes_users"))
         for writers in WRITERS:
             for spread, agent, user in SPREADS:
                 pairs: dict[bool, list[float]] = {False: [], True: []}
                 for _ in range(rounds):
                     for stats in (False, True):
-                        conn.execute(
-                            "TRUNCATE agent_executions, execution_metrics, agent_execution_stats,"
-                            " user_execution_stats, agentdb.agent_stats_deltas"
-                        )
+                        conn.execute(output.sql("stats_writes_reset"))
                         conn.execute("VACUUM ANALYZE agent_executions")
                         conn.execute("CHECKPOINT")
                         for table, trigger in STATS_TRIGGERS:
@@ -177,12 +162,10 @@ def _verify_note(engine: Engine, when: str) -> str:
 def _writers_of(engine: Engine, user: uuid.UUID, writers: int) -> subprocess.Popen[str]:
     """pgbench clients writing runs of `user`'s busiest agent until stopped."""
     with engine.connect() as conn:
-        agent = conn.execute(
-            text("SELECT agent_id FROM agent_executions WHERE user_id = :u"
-                 " GROUP BY agent_id ORDER BY count(*) DESC LIMIT 1"), {"u": user},
-        ).scalar_one()  # fmt: skip
-    script = Path(tempfile.mkdtemp()) / "heavy_user.sql"
-    script.write_text(PGBENCH_PAIR.format(agent=f"'{agent}'::uuid", user=f"'{user}'::uuid"))
+        query = text(output.sql("stats_writes_busiest_agent"))
+        agent = conn.execute(query, {"u": user}).scalar_one()
+    where = Path(tempfile.mkdtemp()) / "heavy_user.sql"
+    script = _pair_script(where, f"'{agent}'::uuid", f"'{user}'::uuid")
     dsn = libpq_dsn(engine.url)
     return subprocess.Popen(
         _pgbench_command(script, dsn, writers, 3600), stdout=subprocess.DEVNULL,
@@ -200,11 +183,8 @@ def _fold(engine: Engine) -> float:
 # the keys a backlog of deltas lands on: the heaviest user's agents over the last
 # two days (what writers leave behind), or every rollup key there is (the worst case)
 BACKLOGS = {
-    "the heaviest user's keys of the last 2 days": (
-        "SELECT user_id, date, agent_id FROM agent_execution_stats"
-        " WHERE user_id = :user AND date >= timezone('utc', now())::date - 1"
-    ),
-    "every rollup key": "SELECT user_id, date, agent_id FROM agent_execution_stats",
+    "the heaviest user's keys of the last 2 days": "stats_writes_keys_recent",
+    "every rollup key": "stats_writes_keys_all",
 }
 
 
@@ -214,17 +194,9 @@ def _fold_rate(engine: Engine, user: uuid.UUID) -> str:
     notes = []
     for label, keys in BACKLOGS.items():
         with engine.begin() as conn:
-            conn.execute(text(
-                f"WITH k AS MATERIALIZED (SELECT *, row_number() OVER () - 1 AS i FROM ({keys}) k)"
-                " INSERT INTO agentdb.agent_stats_deltas"
-                " SELECT k.user_id, k.date, k.agent_id, v.sign, v.sign, 0, 0, v.sign, v.sign * 100,"
-                "        NULL, false, v.sign * 10, v.sign, v.sign * 0.01"
-                "   FROM generate_series(0, :pairs - 1) g"
-                "   JOIN k ON k.i = g % (SELECT count(*) FROM k), (VALUES (1), (-1)) v(sign)"
-            ), {"pairs": FOLD_BACKLOG // 2, "user": user})  # fmt: skip
-            spread = conn.execute(text(
-                "SELECT count(DISTINCT (user_id, date, agent_id)) FROM agentdb.agent_stats_deltas"
-            )).scalar_one()  # fmt: skip
+            backlog = output.sql("stats_writes_backlog").format(keys=output.sql(keys))
+            conn.execute(text(backlog), {"pairs": FOLD_BACKLOG // 2, "user": user})
+            spread = conn.execute(text(output.sql("stats_writes_backlog_keys"))).scalar_one()
         seconds = _fold(engine)
         notes.append(
             f"fold of {FOLD_BACKLOG:,} pending deltas over {spread:,} keys ({label}),"
@@ -269,10 +241,8 @@ def dashboard_at_scale(
              lambda s: baseline.dashboard_stats(s, heavy, since), max(10, samples // 100)),
         ]  # fmt: skip
         with engine.connect() as conn:
-            runs, agents = conn.execute(
-                text("SELECT count(*), count(DISTINCT agent_id) FROM agent_executions"
-                     " WHERE user_id = :u"), {"u": heavy},
-            ).one()  # fmt: skip
+            query = text(output.sql("stats_writes_heavy_user"))
+            runs, agents = conn.execute(query, {"u": heavy}).one()
         notes.append(f"heaviest user: {runs:,} executions over {agents} agents")
         server_time = server_side.enable_statements(engine)
         reset = (lambda: server_side.reset_statements(engine)) if server_time else None
@@ -281,9 +251,6 @@ def dashboard_at_scale(
             try:
                 with Session(engine) as session:
                     for label, call, n in calls[: 4 if writing else 5]:
-                        reset = (
-                            (lambda: server_side.reset_statements(engine)) if server_time else None
-                        )
                         timing = time_calls(partial(call, session), runs=n, before_timed=reset)
                         server_ms = server_side.execution_ms(engine) / n if server_time else None
                         suffix = ", 16 writers of that user running" if writing else ""

@@ -30,32 +30,21 @@ def percentile(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0..100) by linear interpolation between closest ranks."""
     if not values:
         raise ValueError("percentile of no values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low = math.floor(rank)
-    high = math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    ordered, rank = sorted(values), (len(values) - 1) * q / 100.0
+    low, high = ordered[math.floor(rank)], ordered[math.ceil(rank)]
+    return low + (high - low) * (rank - math.floor(rank))
 
 
 def summarize(samples_ms: Sequence[float]) -> Timing:
-    return Timing(
-        runs=len(samples_ms),
-        median_ms=percentile(samples_ms, 50),
-        p95_ms=percentile(samples_ms, 95),
-        p99_ms=percentile(samples_ms, 99),
-        mean_ms=sum(samples_ms) / len(samples_ms),
-        min_ms=min(samples_ms),
-        max_ms=max(samples_ms),
-    )
+    ms, n = samples_ms, len(samples_ms)
+    return Timing(n, percentile(ms, 50), percentile(ms, 95), percentile(ms, 99), sum(ms) / n,
+                  min(ms), max(ms))  # fmt: skip
 
 
 def time_calls(
-    call: Callable[[], object],
-    *,
-    runs: int = DEFAULT_RUNS,
-    warmup: int = DEFAULT_WARMUP,
+    call: Callable[[], object], *, runs: int = DEFAULT_RUNS, warmup: int = DEFAULT_WARMUP,
     before_timed: Callable[[], object] | None = None,
-) -> Timing:
+) -> Timing:  # fmt: skip
     """Call `call` `warmup` times untimed (within WARMUP_BUDGET_S), then `runs` times timed."""
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")

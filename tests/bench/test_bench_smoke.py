@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pyglue import cli, testing
-from pyglue.bench import loadreport, loadtest, pgbench, report
+from pyglue.bench import loadtest, pgbench, report
 from pyglue.bench.run import Measurement
 from pyglue.bench.scenarios import SCENARIOS, Goal
 from pyglue.bench.timing import percentile, summarize
@@ -305,10 +305,10 @@ def test_python_loadtest_flags_rows_where_the_client_saturated() -> None:
         ops = [loadtest.OperationStats("dashboard", summarize([4.0, 4.0]), 0)]
         return loadtest.Phase("head", 500, 60.0, 100, 0, 10.0, 0.1, 20, ops, lag_ms, cpu_ms, 1.0)
 
-    assert loadreport.client_saturated(phase(1.0, 1.0)) == ""
-    assert loadreport.client_saturated(phase(9.3, 1.0)) == "loop lag p95 9.3 ms"
-    assert loadreport.client_saturated(phase(1.0, 2.0)) == "client CPU 2.0 ms/op"
-    assert loadreport.phase_verdict(phase(9.3, 4.1)) == (
+    assert loadtest.client_saturated(phase(1.0, 1.0)) == ""
+    assert loadtest.client_saturated(phase(9.3, 1.0)) == "loop lag p95 9.3 ms"
+    assert loadtest.client_saturated(phase(1.0, 2.0)) == "client CPU 2.0 ms/op"
+    assert loadtest.phase_verdict(phase(9.3, 4.1)) == (
         "CLIENT-BOUND (loop lag p95 9.3 ms, client CPU 4.1 ms/op): not a database figure"
     )
-    assert loadreport.phase_verdict(phase(1.0, 1.0)) == "PASS"
+    assert loadtest.phase_verdict(phase(1.0, 1.0)) == "PASS"

@@ -19,7 +19,7 @@ from factories import (
     add_workflow,
     add_workflow_executions,
 )
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Select, event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from pyglue import queries
@@ -145,6 +145,19 @@ def test_other_helpers_statement_counts(engine: Engine) -> None:
                 call()
             counts[name] = counted.count
     assert counts == {name: expected for name, (_, expected) in cases.items()}
+
+
+def test_every_statement_built_at_import_has_a_cache_key() -> None:
+    """A statement without one (a VALUES list has none) is compiled again on every call: that
+    made the agent helper slower than the baseline's lazy loads."""
+    built = [
+        (name, statement)
+        for name, value in vars(queries).items()
+        for statement in (value if isinstance(value, tuple | list) else [value])
+        if isinstance(statement, Select)
+    ]
+    assert len(built) >= 5
+    assert [name for name, statement in built if statement._generate_cache_key() is None] == []
 
 
 def test_helpers_execute_the_statements_built_at_import(engine: Engine) -> None:
