@@ -107,6 +107,16 @@ def sorts(nodes: list[dict[str, Any]]) -> list[str]:
     return [n["Node Type"] for n in nodes if "Sort" in n["Node Type"]]
 
 
+def small_sorts_only(nodes: list[dict[str, Any]], page: int = 50) -> bool:
+    """Nothing sorted but about a page (two at most), never the history.
+
+    The months of a partitioned history are merged in order (Merge Append);
+    where the planner expects about a page of rows in all, it may sort them
+    instead.
+    """
+    return all(n["Plan Rows"] <= 2 * page for n in nodes if "Sort" in n["Node Type"])
+
+
 def history_page_scan(nodes: list[dict[str, Any]], index: str, page: int = 50) -> dict[str, Any]:
     """Check a history page's plan and return its index scan.
 
@@ -114,12 +124,7 @@ def history_page_scan(nodes: list[dict[str, Any]], index: str, page: int = 50) -
     Scan, backwards: newest first) and without a filter; the rows are then
     fetched by their key; nothing more than two pages is sorted.
     """
-    # months apart are merged in order (Merge Append); where the planner
-    # expects about a page of rows in all (two at most), it may sort them
-    # instead: never the history
-    for node in nodes:
-        if "Sort" in node["Node Type"]:
-            assert node["Plan Rows"] <= 2 * page, nodes
+    assert small_sorts_only(nodes, page), nodes
     scans = [n for n in nodes if n.get("Index Name") == index]
     assert scans, nodes
     for scan in scans:  # one per month the plan did not prune

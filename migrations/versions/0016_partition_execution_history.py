@@ -54,6 +54,8 @@ Revises: 0015
 
 from __future__ import annotations
 
+import logging
+
 from alembic import op
 
 from pyglue.migration_ops import run_frozen
@@ -95,7 +97,7 @@ def upgrade() -> None:
             conn,
             "".join(read_frozen(revision, name, pin) for name, pin in PARTITIONED_TABLES.items()),
             [read_frozen(revision, name, pin) for name, pin in AFTER_SWAP.items()],
-            log=print,
+            log=logging.getLogger(__name__).info,
         )
 
 

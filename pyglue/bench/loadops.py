@@ -84,7 +84,8 @@ def _run_workflow(t: Turn, workflow: dict[str, Any] | None, schema: Any) -> int:
     duration_ms = int((finished - started).total_seconds() * 1000)
     if agent_runs:
         completed = [
-            {**done, "id": r["id"], "duration_ms": t.rng.randint(50, 5000)} for r in agent_runs
+            {**done, "id": r["id"], "started_at": started, "duration_ms": t.rng.randint(50, 5000)}
+            for r in agent_runs
         ]
         t.session.execute(update(schema.AgentExecution), completed)
         metrics = [
@@ -98,7 +99,8 @@ def _run_workflow(t: Turn, workflow: dict[str, Any] | None, schema: Any) -> int:
         ]  # fmt: skip
         t.session.execute(insert(schema.ExecutionMetrics), metrics)
     t.session.execute(
-        update(schema.WorkflowExecution), [{**done, "id": run_id, "duration_ms": duration_ms}]
+        update(schema.WorkflowExecution),
+        [{**done, "id": run_id, "started_at": started, "duration_ms": duration_ms}],
     )
     t.session.commit()
     return len(agent_runs)

@@ -84,12 +84,29 @@ POLICY_TABLES = {
     # premake is a number of months ahead, 1 to 24 (a CHECK says so).
     "prefer-bigint-over-int": "retention_policies.premake counts months, 1 to 24",
 }
+PARTITIONED_TABLES = {
+    # 0016 creates the platform's three history tables again, partitioned and
+    # empty, beside the ones they replace: the same column types as the
+    # baseline, and indexes on tables nobody writes to yet.
+    **BASELINE_ONLY,
+}
+UNPARTITIONING = {
+    # 0016's downgrade rebuilds the plain tables, copies every row, drops the
+    # partitioned ones: offline, under one ACCESS EXCLUSIVE lock (its docstring).
+    **BASELINE_ONLY,
+    **DOWNGRADES,
+    "ban-drop-column": "the column 0016 added to retention_policies",
+    "ban-set-schema": "the rebuilt tables move from a staging schema to the names clients use",
+}
 FILE_EXCEPTIONS = {
     "0001/baseline.sql": BASELINE_ONLY,
     "0007/stats/rollup_tables.sql": ROLLUP_TABLES,
     "0010/stats/stats_deltas.sql": DELTA_TABLES,
     "0011/memory_return_types.sql": RETURN_TYPE_CHANGE,
     "0013/partitions/retention_policies.sql": POLICY_TABLES,
+    "0016/partitions/execution_tables.sql": PARTITIONED_TABLES,
+    "0016/partitions/retention_policies.sql": POLICY_TABLES,
+    "0016/downgrade.sql": UNPARTITIONING,
 }
 
 
