@@ -26,6 +26,8 @@ COMMANDS: dict[str, Handler] = {}
 
 
 def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
+    if args.citus:
+        install.check_citus(engine)  # before anything changes
     if args.adopt:
         print(install.adopt(engine))
     if args.revision != "head":
@@ -35,6 +37,8 @@ def cmd_install(args: argparse.Namespace, engine: Engine) -> int:
     install.upgrade(engine, args.revision, allow_untrusted_schema=args.allow_untrusted_schema)
     with engine.connect() as connection:
         print(f"database at revision {install.current_revision(connection)}")
+    if args.citus:
+        print(install.convert_to_citus(engine))
     if args.schedule:
         jobs = scheduling.schedule_maintenance(engine)
         for job in jobs:
@@ -300,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--drop-platform-tables",
         action="store_true",
         help="with --downgrade --revision base: drop the platform's tables and every row",
+    )
+    p_install.add_argument(
+        "--citus",
+        action="store_true",
+        help="then distribute the database by user_id on this Citus coordinator",
     )
     p_install.add_argument(
         "--schedule",

@@ -329,3 +329,114 @@ def pending_revisions(connection: Connection) -> list[str]:
         if r.revision != current
     ]  # fmt: skip
     return list(reversed(pending))
+
+
+# `pyglue install --citus`: the conversion's SQL, in sql/citus/ (not part of
+# the revision chain: a single-node database never runs it), applied in this
+# order in one transaction. routines/ replaces the routines whose single-node
+# statements Citus cannot run as they are, and adds the triggers' stand-ins
+# for the foreign key actions Citus refuses.
+CITUS_STEPS = ("citus/add_user_id.sql", "citus/composite_keys.sql", "citus/distribute.sql")
+CITUS_AFTER_ROUTINES = ("citus/foreign_keys.sql", "citus/functions.sql")
+# the dashboards run on the node that holds the user's rows
+CITUS_DELEGATED = ("user_dashboard", "user_daily_stats", "agent_stats_summary")
+
+
+def citus_problem(connection: Connection) -> str | None:
+    """Why `pyglue install --citus` cannot run on this database, in one line, or None."""
+    available = connection.execute(
+        text("SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'citus'")
+    ).scalar()
+    if available is None:
+        return (
+            "the citus extension is not available on this server "
+            "(no citus.control: install Citus for this PostgreSQL first)"
+        )
+    installed = connection.execute(
+        text("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'citus'")
+    ).scalar()
+    if installed is None:
+        return (
+            "the citus extension is not created in this database "
+            "(shared_preload_libraries must start with citus; then CREATE EXTENSION citus "
+            "here and on every worker, and citus_add_node each worker)"
+        )
+    coordinator = connection.execute(
+        text("SELECT count(*) FROM pg_catalog.pg_dist_node WHERE groupid = 0")
+    ).scalar_one()
+    if not coordinator:
+        return (
+            "this database is not a Citus coordinator: run "
+            "citus_set_coordinator_host() and citus_add_node() for the workers first"
+        )
+    return None
+
+
+def is_citus(connection: Connection) -> bool:
+    """Whether this database was converted by `pyglue install --citus`."""
+    return bool(
+        connection.execute(
+            text(
+                "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL"
+                " AND EXISTS (SELECT FROM pg_catalog.pg_dist_partition"
+                "             WHERE logicalrelid = 'public.agents'::regclass)"
+            )
+        ).scalar()
+    )
+
+
+def check_citus(engine: Engine) -> None:
+    """Refuse, naming what is missing, a server where the Citus conversion cannot run."""
+    with engine.connect() as connection:
+        problem = citus_problem(connection)
+    if problem is not None:
+        raise ConfigurationError(f"cannot install for Citus: {problem}")
+
+
+def _citus_routines() -> list[str]:
+    from pyglue.sqlfiles import citus_files
+
+    return [name for name in citus_files() if name.startswith("citus/routines/")]
+
+
+def _run_citus_files(engine: Engine, names: list[str]) -> None:
+    from pyglue.sqlfiles import read_live
+
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection
+        assert dbapi is not None
+        with dbapi.transaction():
+            cursor = dbapi.cursor()
+            # the stats triggers stay on the distributed tables and run on their shards
+            cursor.execute("SET LOCAL citus.enable_unsafe_triggers = on")
+            # one connection per worker: DDL and data copy of one transaction see each other
+            cursor.execute("SET LOCAL citus.multi_shard_modify_mode = 'sequential'")
+            for name in names:
+                cursor.execute(read_live(name).encode())
+    finally:
+        raw.close()
+
+
+def convert_to_citus(engine: Engine) -> str:
+    """Distribute an agentdb database at head by user_id; returns what was done.
+
+    Checks first (`check_citus`), then in one transaction: user_id added where
+    missing, keys made (user_id, ...), users and memory_policies reference
+    tables, every other table with user_id distributed co-located with
+    agents, foreign keys back composite, the Citus variants of the routines.
+    On a database already converted it only applies the routines again (a
+    revision run since may have replaced some by their single-node text).
+    """
+    check_citus(engine)
+    with engine.connect() as connection:
+        if current_revision(connection) != head_revision():
+            raise ConfigurationError(
+                "cannot install for Citus: the database is not at head (pyglue install first)"
+            )
+        converted = is_citus(connection)
+    if converted:
+        _run_citus_files(engine, [*_citus_routines(), "citus/functions.sql"])
+        return "already distributed by user_id: the Citus routines applied again"
+    _run_citus_files(engine, [*CITUS_STEPS, *_citus_routines(), *CITUS_AFTER_ROUTINES])
+    return "distributed by user_id on Citus"

@@ -67,9 +67,18 @@ def read_live(name: str) -> str:
     return _read(_live_root(), name, "sql/")
 
 
+# applied by `pyglue install --citus`, never by a revision (pyglue.install.convert_to_citus)
+CITUS = "citus/"
+
+
 def live_files() -> list[str]:
-    """Every file of the live tree, as names `read_live` accepts."""
-    return _sql_files(_live_root())
+    """Every file of the live tree, as names `read_live` accepts (the Citus conversion aside)."""
+    return [name for name in _sql_files(_live_root()) if not name.startswith(CITUS)]
+
+
+def citus_files() -> list[str]:
+    """The files of the Citus conversion (sql/citus/), as names `read_live` accepts."""
+    return [name for name in _sql_files(_live_root()) if name.startswith(CITUS)]
 
 
 def install_order() -> list[str]:

@@ -29,6 +29,8 @@ class TableSize:
     name: str
     rows: int
     total_bytes: int
+    # on Citus: "distributed" or "reference" (total_bytes then sums every shard); else None
+    citus: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,19 +110,42 @@ def _extensions(conn: Connection) -> dict[str, tuple[bool, bool]]:
     return {name: (bool(installed), bool(preloaded)) for name, installed, preloaded in rows}
 
 
+# A partitioned table counts its partitions, which are not listed
+# (pg_partition_tree gives no row for a plain table: the table itself).
+TABLES = (
+    "SELECT c.relname, sum(greatest(p.reltuples, 0))::bigint,"
+    " sum(pg_total_relation_size(p.oid))::bigint, NULL::text"
+    " FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true"
+    " JOIN pg_class p ON p.oid = coalesce(t.relid, c.oid)"
+    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    " AND c.relnamespace = 'public'::regnamespace GROUP BY c.relname ORDER BY c.relname"
+)
+# On a Citus coordinator (pyglue install --citus) a distributed table, and
+# each partition of one, is an empty shell: its size is the sum over its
+# shards (citus_total_relation_size). The row estimate stays the
+# coordinator's (0 for a distributed table): the shards' would cost a query
+# per shard.
+CITUS_TABLES = (
+    "SELECT c.relname, sum(greatest(p.reltuples, 0))::bigint,"
+    " sum(CASE WHEN d.logicalrelid IS NULL THEN pg_total_relation_size(p.oid)"
+    "          ELSE citus_total_relation_size(p.oid) END)::bigint,"
+    " min(r.citus_table_type::text)"
+    " FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true"
+    " JOIN pg_class p ON p.oid = coalesce(t.relid, c.oid)"
+    " LEFT JOIN pg_dist_partition d ON d.logicalrelid = p.oid"
+    " LEFT JOIN citus_tables r ON r.table_name = c.oid::regclass"
+    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    " AND c.relnamespace = 'public'::regnamespace GROUP BY c.relname ORDER BY c.relname"
+)
+
+
 def _tables(conn: Connection) -> list[TableSize]:
-    rows = conn.execute(
-        text(
-            # a partitioned table counts its partitions, which are not listed
-            "SELECT c.relname, sum(greatest(p.reltuples, 0))::bigint,"
-            " sum(pg_total_relation_size(p.oid))::bigint"
-            " FROM pg_class c CROSS JOIN LATERAL pg_partition_tree(c.oid) t"
-            " JOIN pg_class p ON p.oid = t.relid"
-            " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
-            " AND c.relnamespace = 'public'::regnamespace GROUP BY c.relname ORDER BY c.relname"
-        )
-    )
-    return [TableSize(name, int(count), int(size)) for name, count, size in rows]
+    citus = conn.execute(text("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL"))
+    query = CITUS_TABLES if citus.scalar_one() else TABLES
+    rows = conn.execute(text(query))
+    return [
+        TableSize(name, int(count), int(size), placement) for name, count, size, placement in rows
+    ]
 
 
 def _attempt(
@@ -344,7 +369,8 @@ def _server_lines(state: Status) -> list[str]:
     width = max((len(t.name) for t in state.tables), default=10)
     for table in state.tables:
         size = human_bytes(table.total_bytes)
-        lines.append(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}")
+        where = f"  ({table.citus}, all shards)" if table.citus else ""
+        lines.append(f"  {table.name:<{width}}  {table.rows:>12,} rows  {size:>10}{where}")
     return lines
 
 

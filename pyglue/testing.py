@@ -83,6 +83,15 @@ def available_preload_libraries(bindir: Path) -> list[str]:
     return [lib for lib in ("pg_cron", "pg_stat_statements") if (libdir / f"{lib}.so").exists()]
 
 
+def extension_installed(bindir: Path, name: str) -> bool:
+    """Whether the server in `bindir` has extension `name`: its library and its control file."""
+    sharedir = subprocess.run(
+        [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    control = Path(sharedir or bindir.parent) / "extension" / f"{name}.control"
+    return (_pkglibdir(bindir) / f"{name}.so").exists() and control.exists()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -127,6 +136,8 @@ class PostgresCluster:
     basedir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pyglue-pg-")))
     preload: list[str] = field(default_factory=list)
     extra_settings: dict[str, str] = field(default_factory=dict)
+    # loaded before pg_cron and pg_stat_statements (citus must come first)
+    extra_preload: list[str] = field(default_factory=list)
     _running: bool = False
 
     @property
@@ -161,7 +172,7 @@ class PostgresCluster:
                 "--no-sync",
             ]
         )  # fmt: skip
-        self.preload = available_preload_libraries(self.bindir)
+        self.preload = [*self.extra_preload, *available_preload_libraries(self.bindir)]
         settings = {
             "listen_addresses": "'127.0.0.1'",
             "port": str(self.port),
