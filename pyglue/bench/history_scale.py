@@ -18,6 +18,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -39,21 +40,26 @@ class Pages:
     middle_p95_ms: float
 
 
+def create_past_months(conn: psycopg.Connection[Any], table: str, months_back: int) -> None:
+    """The monthly partitions of `table` for the `months_back` months before this one,
+    as a database partitioned that long ago has them (0016 makes only the months ahead)."""
+    months = conn.execute(
+        "SELECT to_char(m, 'YYYY_MM'), m, m + interval '1 month' FROM generate_series("
+        " date_trunc('month', timezone('UTC', now())) - make_interval(months => %s),"
+        " date_trunc('month', timezone('UTC', now())) - interval '1 month',"
+        " interval '1 month') m",
+        (months_back,),
+    ).fetchall()
+    for name, lower, upper in months:
+        conn.execute(
+            f"CREATE TABLE public.{table}_p{name} PARTITION OF public.{table}"
+            f" FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
+        )
+
+
 def _fill(url: str, executions: int) -> None:
     with connect(url, autocommit=True) as conn:
-        months = conn.execute(
-            "SELECT to_char(m, 'YYYY_MM'), m, m + interval '1 month' FROM generate_series("
-            " date_trunc('month', timezone('UTC', now())) - make_interval(months => %s),"
-            " date_trunc('month', timezone('UTC', now())) - interval '1 month',"
-            " interval '1 month') m",
-            (MONTHS_BACK,),
-        ).fetchall()
-        for name, lower, upper in months:
-            conn.execute(
-                f"CREATE TABLE public.workflow_executions_p{name}"
-                " PARTITION OF public.workflow_executions"
-                f" FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
-            )
+        create_past_months(conn, "workflow_executions", MONTHS_BACK)
         # the platform's users and workflows; triggers off for the bulk load (stats are not timed)
         conn.execute("SET session_replication_role = replica")
         conn.execute(

@@ -20,6 +20,7 @@ from plans import capture, indexes, plan_nodes, subplans_removed
 from sqlalchemy import Engine
 
 from pyglue import queries
+from pyglue.bench.history_scale import create_past_months
 from pyglue.dburl import connect, create_engine_for
 from pyglue.testing import PostgresCluster
 
@@ -39,19 +40,8 @@ def _fill(url: str) -> None:
         add_user(conn, USER)
         add_agent(conn, USER, AGENT, name="a")
         add_workflow(conn, USER, WORKFLOW, name="w")
-        months = conn.execute(
-            "SELECT to_char(m, 'YYYY_MM'), m, m + interval '1 month' FROM generate_series("
-            " date_trunc('month', timezone('UTC', now())) - make_interval(months => %s),"
-            " date_trunc('month', timezone('UTC', now())) - interval '1 month',"
-            " interval '1 month') m",
-            (MONTHS_BACK,),
-        ).fetchall()
         for table in HISTORY:
-            for name, lower, upper in months:
-                conn.execute(
-                    f"CREATE TABLE {table}_p{name} PARTITION OF {table}"
-                    f" FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
-                )
+            create_past_months(conn, table, MONTHS_BACK)
         # nine more workflows of another user: the history's index is selective
         other = uuid.UUID(int=2)
         add_user(conn, other, name="other")
