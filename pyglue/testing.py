@@ -344,15 +344,17 @@ class PgBouncer:
                     raise
                 time.sleep(0.05)
 
-    def show(self, what: str) -> list[tuple[object, ...]]:
-        """A SHOW command of PgBouncer's admin console: POOLS, STATS, CLIENTS, SERVERS ..."""
+    def show(self, what: str) -> list[dict[str, object]]:
+        """A SHOW command of PgBouncer's admin console (POOLS, STATS, CLIENTS, SERVERS ...),
+        each row by column name: the columns' order changes between PgBouncer releases."""
         if not what.isalpha():
             raise ValueError(f"not a SHOW command: {what!r}")
         conninfo = self.conninfo("pgbouncer")
         with psycopg.connect(conninfo, autocommit=True, prepare_threshold=None) as conn:
             cursor = conn.cursor()
             cursor.execute(f"SHOW {what.upper()}")
-            return list(cursor.fetchall())
+            names = [column.name for column in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def stop(self) -> None:
         if self._running:

@@ -80,8 +80,8 @@ class Phase:
     tps: float  # operations per second (think transactions and each client's ramp excluded)
     errors: int
     per_operation: list[OpStats]
-    server_conns_mean: float  # PgBouncer's sv_active, sampled twice a second
-    server_conns_max: int
+    server_conns_active_mean: float  # PgBouncer's sv_active, sampled twice a second
+    server_conns_open_max: int  # server connections PgBouncer held open, at most
     clients_waiting_max: int  # PgBouncer's cl_waiting: queued for a server connection
     server_cpu_ms_per_op: float | None  # the PostgreSQL processes' utime+stime / operations
     server_cpu_utilization: float | None  # PostgreSQL CPU s / (run s x the server's cores)
@@ -157,12 +157,26 @@ def _scripts(state: str, into: Path) -> list[str]:
     return [*args, "-f", f"{SCRIPTS / 'think.sql'}@{sum(MIX.values())}"]
 
 
-def _sample_pools(bouncer: PgBouncer, stop: threading.Event, out: list[tuple[int, int]]) -> None:
-    """(sv_active, cl_waiting) of the app's pools, every half second."""
+def _sample_pools(
+    bouncer: PgBouncer, stop: threading.Event, out: list[tuple[int, int, int]]
+) -> None:
+    """(server connections in a transaction, open, clients waiting) of the app's pools,
+    every half second. A sample rarely catches a short transaction at a low load; the open
+    count shows the pool's reach (PgBouncer keeps a server connection until it idles out)."""
+
+    def total(*columns: str) -> int:
+        return sum(int(str(r[c])) for r in pools for c in columns)
+
     while not stop.wait(0.5):
         with contextlib.suppress(psycopg.Error):
-            pools = [r for r in bouncer.show("POOLS") if r[0] != "pgbouncer"]
-            out.append((sum(int(str(r[6])) for r in pools), sum(int(str(r[3])) for r in pools)))
+            pools = [r for r in bouncer.show("POOLS") if r["database"] != "pgbouncer"]
+            out.append(
+                (
+                    total("sv_active"),
+                    total("sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"),
+                    total("cl_waiting"),
+                )
+            )
 
 
 def _read_logs(work: Path) -> tuple[dict[int, list[float]], float]:
@@ -211,7 +225,7 @@ def run_phase(
             "-D", "started=0", "-D", f"think_lo={lo}", "-D", f"think_hi={hi}",
             *_scripts(state, Path(tmp)), bouncer.conninfo(str(url.database)),
         ]  # fmt: skip
-        samples, stop = list[tuple[int, int]](), threading.Event()
+        samples, stop = list[tuple[int, int, int]](), threading.Event()
         sampler = threading.Thread(target=_sample_pools, args=(bouncer, stop, samples))
         before = _clocks(meter, bouncer_pid)
         sampler.start()
@@ -239,7 +253,7 @@ def run_phase(
             percentile(latencies[i], q) for q in (50, 95, 99)) if latencies[i] else None)
          for i, name in enumerate(MIX)],
         sum(s[0] for s in samples) / len(samples) if samples else 0.0,
-        max((s[0] for s in samples), default=0), max((s[1] for s in samples), default=0), cpu_ms,
+        max((s[1] for s in samples), default=0), max((s[2] for s in samples), default=0), cpu_ms,
         pg, bouncer_,
         client_s / elapsed, os.getloadavg()[0], error_samples,
     )  # fmt: skip
@@ -312,12 +326,13 @@ def _share(value: float | None) -> str:
 
 
 def markdown(phases: list[Phase], *, think_s: float, scale: str) -> str:
-    header = ["clients", "state", "ops/s", "errors", "server conns mean/max", "clients waiting max",
+    header = ["clients", "state", "ops/s", "errors", "server conns active mean / open max",
+              "clients waiting max",
               "PG CPU ms/op", "PG CPU", "PgBouncer CPU", "pgbench CPU", "load avg",
               *(f"{n} p50/p95/p99 ms" for n in MIX), "verdict"]  # fmt: skip
     rows = [
         [p.clients, p.state, f"{p.tps:.1f}", p.errors,
-         f"{p.server_conns_mean:.1f} / {p.server_conns_max}", p.clients_waiting_max,
+         f"{p.server_conns_active_mean:.1f} / {p.server_conns_open_max}", p.clients_waiting_max,
          output.latencies([p.server_cpu_ms_per_op]), *map(_share, (p.server_cpu_utilization,
          p.pgbouncer_cpu_utilization, p.client_cpu_utilization)), f"{p.load_average:.1f}",
          *(output.latencies(o.p50_p95_p99_ms, o.errors) for o in p.per_operation), verdict(p)]

@@ -102,9 +102,9 @@ def test_loadtest_pgbench_runs_every_script_of_both_states(
         # every operation's script ran, without an error, at both states
         ran = {op["name"]: (op["transactions"] > 0, op["errors"]) for op in phase["per_operation"]}
         assert ran == {name: (True, 0) for name in pgbench.MIX}, phase["state"]
-        assert 1 <= phase["server_conns_max"] <= pgbench.POOL_SIZE
+        assert 1 <= phase["server_conns_open_max"] <= pgbench.POOL_SIZE
     text = (tmp_path / "loadtest.md").read_text()
-    assert "| clients | state | ops/s | errors | server conns mean/max |" in text
+    assert "| clients | state | ops/s | errors | server conns active mean / open max |" in text
     with pg_cluster.connect() as conn:
         left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'")
         assert left.fetchall() == []
