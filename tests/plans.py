@@ -92,6 +92,19 @@ ROOTS = """
 """
 
 
+def planned_tables(engine: Engine, statement: str, parameters: dict[str, Any]) -> set[str]:
+    """Every table (partitions by their own name) in the default plan, empty ones included."""
+    with engine.connect() as conn:
+        [[plan]] = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
+    found, nodes = set(), [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        if "Relation Name" in node:
+            found.add(node["Relation Name"])
+    return found
+
+
 def subplans_removed(nodes: list[dict[str, Any]]) -> int:
     """Partitions pruned when the plan ran (generic plans prune at execution)."""
     return sum(int(n.get("Subplans Removed", 0)) for n in nodes)

@@ -31,6 +31,7 @@ from pyglue.bench.harness import Progress
 from pyglue.bench.timing import percentile
 from pyglue.dburl import libpq_dsn
 from pyglue.errors import PostgresNotFound, PyglueError
+from pyglue.queries import history_horizon
 from pyglue.testing import (
     SUPERUSER,
     PgBouncer,
@@ -223,6 +224,7 @@ def run_phase(
             "-T", str(max(1, round(duration_s + hi / 1000))), "--log",
             f"--log-prefix={Path(tmp) / 'log'}", "-D", f"picks={picks}",
             "-D", "started=0", "-D", f"think_lo={lo}", "-D", f"think_hi={hi}",
+            "-D", f"horizon={history_horizon():%Y-%m-%dT%H:%M:%S}",
             *_scripts(state, Path(tmp)), bouncer.conninfo(str(url.database)),
         ]  # fmt: skip
         samples, stop = list[tuple[int, int, int]](), threading.Event()

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from factories import add_agent, add_user, add_workflow
-from plans import capture, indexes, plan_nodes, subplans_removed
+from plans import capture, indexes, plan_nodes, planned_tables, subplans_removed
 from sqlalchemy import Engine
 
 from pyglue import queries
@@ -92,6 +92,10 @@ def _month(engine: Engine, back: int) -> str:
     return str(name)
 
 
+def _months_ahead(engine: Engine) -> set[str]:
+    return {f"{table}_p{_month(engine, -n)}" for table in HISTORY for n in (1, 2, 3)}
+
+
 def _cursor_two_months_back(engine: Engine) -> queries.HistoryCursor:
     with engine.connect() as conn:
         [[started_at, id_]] = conn.exec_driver_sql(
@@ -125,6 +129,15 @@ def test_a_history_page_before_a_cursor_reads_no_later_month(
     assert {n.get("Partition Relation Name") for n in keys} & later == set(), keys
 
 
+def test_a_first_history_page_plans_no_month_ahead(months_engine: Engine) -> None:
+    [page] = capture(
+        months_engine, lambda s: queries.get_workflow_execution_history(s, USER, WORKFLOW)
+    )
+    tables = planned_tables(months_engine, *page)
+    assert f"workflow_executions_p{_month(months_engine, 0)}" in tables
+    assert tables & _months_ahead(months_engine) == set()
+
+
 @pytest.mark.parametrize("generic", GENERIC, ids=GENERIC_IDS)
 def test_the_stale_running_check_reads_the_months_before_its_cutoff(
     months_engine: Engine, generic: bool
@@ -133,10 +146,13 @@ def test_the_stale_running_check_reads_the_months_before_its_cutoff(
         months_engine,
         lambda s: queries.get_stale_running_executions(s, older_than=timedelta(days=40)),
     )
+    ahead = _months_ahead(months_engine)
     for statement in statements:
         nodes = plan_nodes(months_engine, *statement, generic=generic)
-        # the cutoff is computed from now(): pruned when the plan starts, either way
-        assert subplans_removed(nodes) >= 3  # at least the months ahead
+        if generic:  # the horizon is a parameter: the months ahead pruned when the plan starts
+            assert subplans_removed(nodes) >= 3
+        else:  # the horizon is a value: the months ahead are not even planned
+            assert planned_tables(months_engine, *statement) & ahead == set()
         assert indexes(nodes) <= {
             "ix_workflow_exec_status_started",
             "ix_agent_exec_status_started",
@@ -151,6 +167,8 @@ def test_the_dashboard_reads_each_month_by_its_index_and_fetches_metrics_by_key(
         months_engine, lambda s: queries.get_dashboard_executions_optimized(s, USER)
     )
     nodes = plan_nodes(months_engine, *statement, generic=generic)
+    if not generic:  # the horizon: no month ahead planned, for the runs or their metrics
+        assert planned_tables(months_engine, *statement) & _months_ahead(months_engine) == set()
     # the latest runs of a user have no time bound: each month's index, in order
     assert "ix_agent_exec_user_started" in indexes(nodes)
     seq_scans = [n for n in nodes if n["Node Type"] == "Seq Scan"]

@@ -291,6 +291,32 @@ def test_dashboard_is_the_users_latest_executions(engine: Engine) -> None:
         assert queries.get_dashboard_executions_optimized(session, uuid.uuid4()) == []
 
 
+def test_the_helpers_list_no_run_dated_past_the_horizon(engine: Engine) -> None:
+    horizon = queries.history_horizon()
+    with engine.begin() as conn:
+        owner = add_user(conn)
+        agent_id = add_agent(conn, owner)
+        soon, late = horizon - timedelta(minutes=1), horizon + timedelta(minutes=1)
+        listed, hidden = (
+            conn.execute(
+                text(
+                    "INSERT INTO agent_executions (agent_id, user_id, status, started_at,"
+                    " session_id) VALUES (:a, :u, 'running', :at, 'ahead') RETURNING id"
+                ),
+                {"a": agent_id, "u": owner, "at": at},
+            ).scalar_one()
+            for at in (soon, late)
+        )
+    with Session(engine) as session:
+        assert [r.id for r in queries.get_session_executions(session, "ahead")] == [listed]
+        page = queries.get_agent_execution_history(session, owner, agent_id)
+        assert [r.id for r in page] == [listed]
+        latest = queries.get_dashboard_executions_optimized(session, owner)
+        assert [r.id for r in latest] == [listed]
+        # the row is there: only the helpers' bound leaves it out
+        assert session.get(AgentExecution, hidden) is not None
+
+
 def test_session_executions(engine: Engine) -> None:
     with engine.begin() as conn:
         owner = add_user(conn)
