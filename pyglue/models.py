@@ -36,7 +36,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    object_session,
+    relationship,
+)
+from sqlalchemy.orm.util import identity_key
 
 # lazy="raise" names the helper that loads the relationship; the loader
 # must be registered before any mapper is configured.
@@ -82,6 +90,12 @@ def _updated_at() -> Mapped[datetime]:
     return mapped_column(DateTime, nullable=False, server_default=UTC_NOW)
 
 
+def _parent_user_id() -> Mapped[uuid.UUID]:
+    # a copy of the parent's user_id (0020): the column Citus distributes by;
+    # filled on insert from the parent when not given (the events at the end)
+    return mapped_column(Uuid, nullable=False)
+
+
 agent_knowledgebases = Table(
     "agent_knowledgebases",
     Base.metadata,
@@ -94,6 +108,8 @@ agent_knowledgebases = Table(
         index=True,
     ),
     Column("created_at", DateTime, nullable=False, server_default=UTC_NOW),
+    # the agent's (0020): filled by the default below when the ORM inserts a link
+    Column("user_id", Uuid, nullable=False, default=lambda context: _agent_user_of_link(context)),
 )
 
 
@@ -133,11 +149,23 @@ class Agent(Base):
     updated_at: Mapped[datetime] = _updated_at()
 
     owner: Mapped[User] = relationship(lazy="raise")
+    # children are joined on (user_id, parent key) as well: the same rows
+    # (a child's user_id is its parent's), and the join Citus can run
     tools: Mapped[list[AgentTool]] = relationship(
-        lazy="raise", back_populates="agent", order_by="AgentTool.name, AgentTool.id"
+        lazy="raise",
+        back_populates="agent",
+        order_by="AgentTool.name, AgentTool.id",
+        primaryjoin="and_(Agent.id == AgentTool.agent_id, Agent.user_id == AgentTool.user_id)",
     )
     knowledgebases: Mapped[list[Knowledgebase]] = relationship(
-        secondary=agent_knowledgebases, lazy="raise", order_by="Knowledgebase.name"
+        secondary=agent_knowledgebases,
+        lazy="raise",
+        order_by="Knowledgebase.name",
+        # a link the ORM inserts takes the agent's user_id (foreign)
+        primaryjoin="and_(Agent.id == foreign(agent_knowledgebases.c.agent_id),"
+        " Agent.user_id == foreign(agent_knowledgebases.c.user_id))",
+        secondaryjoin="and_(Knowledgebase.id == foreign(agent_knowledgebases.c.knowledgebase_id),"
+        " Knowledgebase.user_id == agent_knowledgebases.c.user_id)",
     )
 
 
@@ -154,8 +182,13 @@ class AgentTool(Base):
         JSONB, nullable=False, server_default=EMPTY_JSONB
     )
     created_at: Mapped[datetime] = _created_at()
+    user_id: Mapped[uuid.UUID] = _parent_user_id()
 
-    agent: Mapped[Agent] = relationship(lazy="raise", back_populates="tools")
+    agent: Mapped[Agent] = relationship(
+        lazy="raise",
+        back_populates="tools",
+        primaryjoin="and_(Agent.id == AgentTool.agent_id, Agent.user_id == AgentTool.user_id)",
+    )
 
 
 class Knowledgebase(Base):
@@ -194,10 +227,18 @@ class Workflow(Base):
 
     owner: Mapped[User] = relationship(lazy="raise")
     blocks: Mapped[list[AgentBlock]] = relationship(
-        lazy="raise", back_populates="workflow", order_by="AgentBlock.position, AgentBlock.id"
+        lazy="raise",
+        back_populates="workflow",
+        order_by="AgentBlock.position, AgentBlock.id",
+        primaryjoin="and_(Workflow.id == AgentBlock.workflow_id,"
+        " Workflow.user_id == AgentBlock.user_id)",
     )
     edges: Mapped[list[WorkflowEdge]] = relationship(
-        lazy="raise", order_by="WorkflowEdge.id", overlaps="workflow"
+        lazy="raise",
+        order_by="WorkflowEdge.id",
+        overlaps="workflow",
+        primaryjoin="and_(Workflow.id == WorkflowEdge.workflow_id,"
+        " Workflow.user_id == WorkflowEdge.user_id)",
     )
 
 
@@ -222,9 +263,21 @@ class AgentBlock(Base):
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+    user_id: Mapped[uuid.UUID] = _parent_user_id()
 
-    workflow: Mapped[Workflow] = relationship(lazy="raise", back_populates="blocks")
-    agent: Mapped[Agent | None] = relationship(lazy="raise")
+    workflow: Mapped[Workflow] = relationship(
+        lazy="raise",
+        back_populates="blocks",
+        primaryjoin="and_(Workflow.id == AgentBlock.workflow_id,"
+        " Workflow.user_id == AgentBlock.user_id)",
+    )
+    # the block's agent is its workflow's user's (Citus's composite key
+    # requires it): joined on (user_id, agent_id); setting it sets agent_id only
+    agent: Mapped[Agent | None] = relationship(
+        lazy="raise",
+        primaryjoin="and_(Agent.id == foreign(AgentBlock.agent_id),"
+        " Agent.user_id == AgentBlock.user_id)",
+    )
 
 
 class WorkflowEdge(Base):
@@ -242,6 +295,7 @@ class WorkflowEdge(Base):
     )
     condition: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = _created_at()
+    user_id: Mapped[uuid.UUID] = _parent_user_id()
 
 
 def _status_check() -> CheckConstraint:
@@ -250,6 +304,13 @@ def _status_check() -> CheckConstraint:
 
 UNFINISHED = text(_in_list("status", UNFINISHED_STATUSES))
 
+
+# a run's metrics: by the foreign key (execution_id, started_at), and user_id
+_METRICS_JOIN = (
+    "and_(AgentExecution.id == foreign(ExecutionMetrics.execution_id),"
+    " AgentExecution.started_at == foreign(ExecutionMetrics.started_at),"
+    " AgentExecution.user_id == ExecutionMetrics.user_id)"
+)
 
 # The execution history is partitioned by month on started_at (0016):
 # PostgreSQL wants the partition key in the table's primary key, while the
@@ -325,9 +386,18 @@ class AgentExecution(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
 
-    agent: Mapped[Agent] = relationship(lazy="raise")
+    # joined on (user_id, agent_id): a run is its agent's user's (Citus's
+    # composite key requires it); setting it sets agent_id only
+    agent: Mapped[Agent] = relationship(
+        lazy="raise",
+        primaryjoin="and_(Agent.id == foreign(AgentExecution.agent_id),"
+        " Agent.user_id == AgentExecution.user_id)",
+    )
     metrics: Mapped[ExecutionMetrics | None] = relationship(
-        lazy="raise", uselist=False, back_populates="execution"
+        lazy="raise",
+        uselist=False,
+        back_populates="execution",
+        primaryjoin=_METRICS_JOIN,
     )
 
 
@@ -358,16 +428,59 @@ class ExecutionMetrics(Base):
     # its execution's: a run and its metrics share a month (0016); filled
     # from the execution on insert when not given (fill_metrics_started_at)
     started_at: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    user_id: Mapped[uuid.UUID] = _parent_user_id()
 
-    execution: Mapped[AgentExecution] = relationship(lazy="raise", back_populates="metrics")
+    execution: Mapped[AgentExecution] = relationship(
+        lazy="raise", back_populates="metrics", primaryjoin=_METRICS_JOIN
+    )
+
+
+# --- user_id of the children (0020) ---
+# An ORM insert of a child fills user_id from its parent: from the parent
+# object when the session has it (set as the relationship, or in the
+# identity map), else with one SELECT by the parent's primary key. On Citus
+# this is what routes the row (the coordinator needs the distribution
+# column before the row exists); on a single node a trigger would fill it
+# too, and refuses a user_id that is not the parent's.
+
+
+def _loaded_parent(target: object, relation: str, parent: type[Any], key: Any) -> Any:
+    """The parent object the session already holds, without loading anything, or None."""
+    found = target.__dict__.get(relation)
+    if found is None and key is not None:
+        session = object_session(target)
+        if session is not None:
+            found = session.identity_map.get(identity_key(parent, (key,)))
+    if found is not None and found.__dict__.get("user_id") is not None:
+        return found
+    return None
+
+
+def _user_of(connection: Connection, parent: Any, key: Any) -> uuid.UUID:
+    user: uuid.UUID = connection.execute(
+        select(parent.user_id).where(parent.id == key)
+    ).scalar_one()
+    return user
 
 
 @event.listens_for(ExecutionMetrics, "before_insert")
 def fill_metrics_started_at(_mapper: Any, connection: Connection, target: ExecutionMetrics) -> None:
+    """started_at (0016) and user_id (0020) are the execution's, when not given."""
+    if target.started_at is not None and target.user_id is not None:
+        return
+    execution = _loaded_parent(target, "execution", AgentExecution, target.execution_id)
+    if execution is not None and execution.__dict__.get("started_at") is not None:
+        started_at, user_id = execution.started_at, execution.user_id
+    else:
+        started_at, user_id = connection.execute(
+            select(AgentExecution.started_at, AgentExecution.user_id).where(
+                AgentExecution.id == target.execution_id
+            )
+        ).one()
     if target.started_at is None:
-        target.started_at = connection.execute(
-            select(AgentExecution.started_at).where(AgentExecution.id == target.execution_id)
-        ).scalar_one()
+        target.started_at = started_at
+    if target.user_id is None:
+        target.user_id = user_id
 
 
 class AgentMemory(Base):
@@ -397,8 +510,13 @@ class AgentMemory(Base):
     last_accessed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+    user_id: Mapped[uuid.UUID] = _parent_user_id()
 
-    agent: Mapped[Agent] = relationship(lazy="raise")
+    agent: Mapped[Agent] = relationship(
+        lazy="raise",
+        primaryjoin="and_(Agent.id == foreign(AgentMemory.agent_id),"
+        " Agent.user_id == AgentMemory.user_id)",
+    )
 
 
 # --- execution stats: daily rollups, folded from the triggers' deltas ---
@@ -507,3 +625,33 @@ class UserExecutionStats(_ExecutionStatsColumns, Base):
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+
+
+def _fill_from_agent(_mapper: Any, connection: Connection, target: Any) -> None:
+    if target.user_id is None:
+        agent = _loaded_parent(target, "agent", Agent, target.agent_id)
+        target.user_id = (
+            agent.user_id if agent is not None else _user_of(connection, Agent, target.agent_id)
+        )
+
+
+def _fill_from_workflow(_mapper: Any, connection: Connection, target: Any) -> None:
+    if target.user_id is None:
+        workflow = _loaded_parent(target, "workflow", Workflow, target.workflow_id)
+        target.user_id = (
+            workflow.user_id
+            if workflow is not None
+            else _user_of(connection, Workflow, target.workflow_id)
+        )
+
+
+event.listen(AgentTool, "before_insert", _fill_from_agent)
+event.listen(AgentMemory, "before_insert", _fill_from_agent)
+event.listen(AgentBlock, "before_insert", _fill_from_workflow)
+event.listen(WorkflowEdge, "before_insert", _fill_from_workflow)
+
+
+def _agent_user_of_link(context: DefaultExecutionContext) -> uuid.UUID:
+    """agent_knowledgebases.user_id of a link the ORM inserts (Agent.knowledgebases)."""
+    agent_id = context.get_current_parameters()["agent_id"]  # type: ignore[no-untyped-call]
+    return _user_of(context.root_connection, Agent, agent_id)

@@ -160,37 +160,80 @@ def _metrics_started_at(
         return
     if column is None:
         _retry(lambda: _add_metrics_column(conn, lock_timeout), retries, "metrics column", log)
-    last = None
+    fill_not_null(
+        conn, "execution_metrics", "started_at", "e.started_at",
+        "public.agent_executions e", "e.id = m.execution_id",
+        batch=batch, lock_timeout=lock_timeout, retries=retries, log=log,
+    )  # fmt: skip
+
+
+def fill_not_null(
+    conn: psycopg.Connection[Any],
+    table: str,
+    column: str,
+    value: str,
+    source: str,
+    join: str,
+    *,
+    batch: int,
+    lock_timeout: str,
+    retries: int,
+    log: Log,
+    key: tuple[str, ...] = ("id",),
+    also_by: str | None = None,
+) -> None:
+    """Fill `public.<table>.<column>` where NULL, online, then make it NOT NULL (autocommit conn).
+
+    Batches of `batch` rows in the order of `key` (uuid columns, the
+    primary key's), each its own transaction: `SET
+    <column> = <value> FROM <source> WHERE <join>`, the table aliased `m`.
+    Rows written meanwhile must get the column another way (a trigger).
+    `also_by`: a second key column the batch's rows are found by too (a
+    partitioned table's partition key, so each row is read from one partition).
+    Then CHECK (<column> IS NOT NULL) NOT VALID, VALIDATE (no exclusive
+    lock), SET NOT NULL, which trusts the validated check and scans nothing,
+    and the check dropped. Resumable: done batches have no NULL left.
+    """
+    last: tuple[Any, ...] | None = None
     filled = 0
+    order = ", ".join(key)
+    picked = order if also_by is None else f"{order}, {also_by}"
+    match = " AND ".join(f"m.{c} = b.{c}" for c in (*key, *([also_by] if also_by else [])))
+    after = ", ".join(f"%(k{i})s::uuid" for i in range(len(key)))
+    last_key = ", ".join(f"{c} DESC" for c in key)
     while True:
+        params: dict[str, Any] = {"n": batch, "first": last is None}
+        params.update({f"k{i}": None if last is None else last[i] for i in range(len(key))})
         with conn.transaction():
             row = conn.execute(
-                "WITH b AS (SELECT id FROM public.execution_metrics WHERE started_at IS NULL"
-                " AND (%(last)s::uuid IS NULL OR id > %(last)s::uuid) ORDER BY id LIMIT %(n)s),"
-                " u AS (UPDATE public.execution_metrics m SET started_at = e.started_at"
-                " FROM b, public.agent_executions e"
-                " WHERE m.id = b.id AND e.id = m.execution_id RETURNING 1)"
-                " SELECT (SELECT max(id::text)::uuid FROM b), (SELECT count(*) FROM u)",
-                {"last": last, "n": batch},
+                f"WITH b AS (SELECT {picked} FROM public.{table} WHERE {column} IS NULL"
+                f" AND (%(first)s OR ({order}) > ({after})) ORDER BY {order} LIMIT %(n)s),"
+                f" u AS (UPDATE public.{table} m SET {column} = {value}"
+                f" FROM b, {source}"
+                f" WHERE {match} AND {join} RETURNING 1)"
+                f" SELECT (SELECT ROW({order}) FROM b ORDER BY {last_key} LIMIT 1),"
+                " (SELECT count(*) FROM u)",
+                params,
             ).fetchone()
         assert row is not None
         if row[0] is None:
             break
-        last, filled = row[0], filled + int(row[1])
-    log(f"execution_metrics.started_at filled for {filled} rows")
-    check = "ck_execution_metrics_started_at_not_null"
-    if not _exists(conn, "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = %s)", check):
+        last, filled = tuple(row[0]), filled + int(row[1])
+    log(f"{table}.{column} filled for {filled} rows")
+    check = f"ck_{table}_{column}_not_null"
+    if not _exists(conn, "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = %s"
+                   " AND conrelid = to_regclass(%s))", check, f"public.{table}"):  # fmt: skip
         statement = (
-            f"ALTER TABLE public.execution_metrics ADD CONSTRAINT {check}"
-            " CHECK (started_at IS NOT NULL) NOT VALID"
+            f"ALTER TABLE public.{table} ADD CONSTRAINT {check}"
+            f" CHECK ({column} IS NOT NULL) NOT VALID"
         )
-        _retry(lambda: _locked(conn, lock_timeout, statement), retries, "metrics check", log)
-    conn.execute(f"ALTER TABLE public.execution_metrics VALIDATE CONSTRAINT {check}")
+        _retry(lambda: _locked(conn, lock_timeout, statement), retries, f"{table} check", log)
+    conn.execute(f"ALTER TABLE public.{table} VALIDATE CONSTRAINT {check}")
     _retry(
         lambda: _locked(conn, lock_timeout,
-                        "ALTER TABLE public.execution_metrics ALTER COLUMN started_at SET NOT NULL;"
-                        f" ALTER TABLE public.execution_metrics DROP CONSTRAINT {check}"),
-        retries, "metrics not null", log,
+                        f"ALTER TABLE public.{table} ALTER COLUMN {column} SET NOT NULL;"
+                        f" ALTER TABLE public.{table} DROP CONSTRAINT {check}"),
+        retries, f"{table} not null", log,
     )  # fmt: skip
 
 
@@ -224,6 +267,19 @@ def _add_metrics_column(conn: psycopg.Connection[Any], lock_timeout: str) -> Non
             EXECUTE FUNCTION {STAGING}.metrics_follow();
         """,
     )
+
+
+def locked_step(
+    conn: psycopg.Connection[Any],
+    statements: str,
+    *,
+    lock_timeout: str,
+    retries: int,
+    what: str,
+    log: Log,
+) -> None:
+    """`statements` in one transaction under `lock_timeout`, retried when locked out."""
+    _retry(lambda: _locked(conn, lock_timeout, statements), retries, what, log)
 
 
 def _locked(conn: psycopg.Connection[Any], lock_timeout: str, statements: str) -> None:

@@ -241,7 +241,10 @@ _WORKFLOW_WITH_RELATIONS = (
 # is joined to two parts (part 1: its tools, part 2: its knowledgebases), so
 # the statement returns tools + knowledgebases rows (at least one per part),
 # each read from its foreign-key index, and contains_eager fills the
-# collections in the ORDER BY's order. The parts are generate_series(1, 2)
+# collections in the ORDER BY's order. Every child is joined on (user_id,
+# parent key), as the relationships are (pyglue.models): the same rows on a
+# single node, and the join Citus runs on the shards of one user (a join on
+# agent_id alone it refuses). The parts are generate_series(1, 2)
 # with literal bounds (the planner knows it is two rows, even in a generic
 # plan), not a VALUES list: SQLAlchemy never caches the compiled form of a
 # statement with VALUES, and compiling it on every call made the helper
@@ -255,12 +258,21 @@ _AGENT_WITH_RELATIONS = (
     select(Agent)
     .join(Agent.owner)
     .join(_AGENT_PART, true())
-    .outerjoin(AgentTool, and_(_AGENT_PART.c.n == 1, AgentTool.agent_id == Agent.id))
+    .outerjoin(
+        AgentTool,
+        and_(_AGENT_PART.c.n == 1, AgentTool.agent_id == Agent.id,
+             AgentTool.user_id == Agent.user_id),
+    )
     .outerjoin(
         agent_knowledgebases,
-        and_(_AGENT_PART.c.n == 2, agent_knowledgebases.c.agent_id == Agent.id),
+        and_(_AGENT_PART.c.n == 2, agent_knowledgebases.c.agent_id == Agent.id,
+             agent_knowledgebases.c.user_id == Agent.user_id),
     )
-    .outerjoin(Knowledgebase, Knowledgebase.id == agent_knowledgebases.c.knowledgebase_id)
+    .outerjoin(
+        Knowledgebase,
+        and_(Knowledgebase.id == agent_knowledgebases.c.knowledgebase_id,
+             Knowledgebase.user_id == agent_knowledgebases.c.user_id),
+    )
     .where(Agent.id == bindparam("agent_id", type_=Uuid))
     .options(
         contains_eager(Agent.owner), contains_eager(Agent.tools),

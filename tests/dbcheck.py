@@ -12,8 +12,13 @@ from pyglue.dburl import libpq_dsn, resolve_url
 from pyglue.testing import find_bindir
 
 # a column a revision derives from other rows (0016: a metrics row carries
-# its execution's started_at), left out so that checksums compare across it
-DERIVED = {("execution_metrics", "started_at")}
+# its execution's started_at; 0020: a child carries its parent's user_id),
+# left out so that checksums compare across it
+DERIVED = {("execution_metrics", "started_at")} | {
+    (table, "user_id")
+    for table in ("agent_tools", "agent_knowledgebases", "agent_memories", "agent_blocks",
+                  "workflow_edges", "execution_metrics")
+}  # fmt: skip
 # partitions of the execution history (0016): which months exist depends on
 # the day and on the data a database had when it was partitioned
 PARTITION = re.compile(

@@ -1,37 +1,52 @@
--- Citus conversion, step 1 (pyglue install --citus): give user_id to the
--- platform's tables that reach their user only through a parent, so every
--- table but users can be distributed, and co-located, by user_id.
+-- Citus conversion, step 1 (pyglue install --citus): the tables that reach
+-- their user only through a parent (agent_tools, agent_knowledgebases,
+-- agent_memories, agent_blocks, workflow_edges, execution_metrics) have
+-- user_id NOT NULL on every deployment since revision 0020, a copy of the
+-- parent's, so every table but users can be distributed, and co-located, by
+-- user_id. The conversion runs at head only: the columns are there.
 --
--- Each column is filled from the parent's owner, then made NOT NULL (Citus
--- routes a row by it). The parent is the one the table's foreign key names:
--- a tool, a knowledgebase link and a memory belong to their agent's user, a
--- block and an edge to their workflow's user, metrics to their execution's
--- user. An app that writes these tables on Citus passes user_id (the
--- coordinator must know the shard before the row exists). Idempotent.
+-- On a single node 0020's triggers keep the copy equal to the parent's
+-- (sql/tenancy/child_user_id.sql). Here they are dropped, functions kept
+-- (a later revision's frozen SQL may replace them; they then run nowhere):
+-- - the coordinator routes a row by user_id before any trigger runs, so a
+--   row without it is refused whatever a shard's trigger would fill in: the
+--   ORM fills user_id from the parent (pyglue.models) and raw SQL passes it;
+-- - a different user_id than the parent's is refused by the composite
+--   foreign keys (user_id, parent key) of foreign_keys.sql, on the shard;
+-- - a change of a parent's user_id, which the pass_* triggers carried to
+--   the children, is a change of the distribution column: Citus refuses it;
+-- - the take_* triggers would read the parent by its key alone, from a
+--   shard: a query over every shard, per row.
+DROP TRIGGER IF EXISTS agentdb_pass_user_id ON public.agents;
+DROP TRIGGER IF EXISTS agentdb_pass_user_id ON public.workflows;
+DROP TRIGGER IF EXISTS agentdb_pass_user_id ON public.agent_executions;
+DROP TRIGGER IF EXISTS agentdb_take_user_id ON public.agent_tools;
+DROP TRIGGER IF EXISTS agentdb_take_user_id_update ON public.agent_tools;
+DROP TRIGGER IF EXISTS agentdb_take_user_id ON public.agent_knowledgebases;
+DROP TRIGGER IF EXISTS agentdb_take_user_id_update ON public.agent_knowledgebases;
+DROP TRIGGER IF EXISTS agentdb_take_user_id ON public.agent_memories;
+DROP TRIGGER IF EXISTS agentdb_take_user_id_update ON public.agent_memories;
+DROP TRIGGER IF EXISTS agentdb_take_user_id ON public.agent_blocks;
+DROP TRIGGER IF EXISTS agentdb_take_user_id_update ON public.agent_blocks;
+DROP TRIGGER IF EXISTS agentdb_take_user_id ON public.workflow_edges;
+DROP TRIGGER IF EXISTS agentdb_take_user_id_update ON public.workflow_edges;
+DROP TRIGGER IF EXISTS agentdb_take_user_id ON public.execution_metrics;
+DROP TRIGGER IF EXISTS agentdb_take_user_id_update ON public.execution_metrics;
 
-ALTER TABLE public.agent_tools ADD COLUMN IF NOT EXISTS user_id uuid;
-ALTER TABLE public.agent_knowledgebases ADD COLUMN IF NOT EXISTS user_id uuid;
-ALTER TABLE public.agent_memories ADD COLUMN IF NOT EXISTS user_id uuid;
-ALTER TABLE public.agent_blocks ADD COLUMN IF NOT EXISTS user_id uuid;
-ALTER TABLE public.workflow_edges ADD COLUMN IF NOT EXISTS user_id uuid;
-ALTER TABLE public.execution_metrics ADD COLUMN IF NOT EXISTS user_id uuid;
-
-UPDATE public.agent_tools t SET user_id = a.user_id
-  FROM public.agents a WHERE a.id = t.agent_id AND t.user_id IS DISTINCT FROM a.user_id;
-UPDATE public.agent_knowledgebases t SET user_id = a.user_id
-  FROM public.agents a WHERE a.id = t.agent_id AND t.user_id IS DISTINCT FROM a.user_id;
-UPDATE public.agent_memories t SET user_id = a.user_id
-  FROM public.agents a WHERE a.id = t.agent_id AND t.user_id IS DISTINCT FROM a.user_id;
-UPDATE public.agent_blocks t SET user_id = w.user_id
-  FROM public.workflows w WHERE w.id = t.workflow_id AND t.user_id IS DISTINCT FROM w.user_id;
-UPDATE public.workflow_edges t SET user_id = w.user_id
-  FROM public.workflows w WHERE w.id = t.workflow_id AND t.user_id IS DISTINCT FROM w.user_id;
-UPDATE public.execution_metrics t SET user_id = e.user_id
-  FROM public.agent_executions e WHERE e.id = t.execution_id AND t.user_id IS DISTINCT FROM e.user_id;
-
-ALTER TABLE public.agent_tools ALTER COLUMN user_id SET NOT NULL;
-ALTER TABLE public.agent_knowledgebases ALTER COLUMN user_id SET NOT NULL;
-ALTER TABLE public.agent_memories ALTER COLUMN user_id SET NOT NULL;
-ALTER TABLE public.agent_blocks ALTER COLUMN user_id SET NOT NULL;
-ALTER TABLE public.workflow_edges ALTER COLUMN user_id SET NOT NULL;
-ALTER TABLE public.execution_metrics ALTER COLUMN user_id SET NOT NULL;
+DO $$
+DECLARE
+    v_missing text;
+BEGIN
+    SELECT string_agg(t, ', ') INTO v_missing
+      FROM unnest(ARRAY['agent_tools', 'agent_knowledgebases', 'agent_memories', 'agent_blocks',
+                        'workflow_edges', 'execution_metrics']) t
+     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = ('public.' || t)::regclass AND a.attname = 'user_id'
+                          AND a.attnotnull AND NOT a.attisdropped);
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'user_id NOT NULL is missing from %: the database is not at revision 0020 or later',
+            v_missing
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+END
+$$;

@@ -67,6 +67,7 @@ CREATE TABLE execution_metrics (
     created_at      timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at      timestamp NOT NULL DEFAULT timezone('utc', now()),
     started_at      timestamp NOT NULL,
+    user_id         uuid NOT NULL,  -- its execution's (0020, sql/tenancy/child_user_id.sql)
     CONSTRAINT pk_execution_metrics PRIMARY KEY (id, started_at),
     CONSTRAINT uq_execution_metrics_execution_id_started_at UNIQUE (execution_id, started_at),
     CONSTRAINT fk_execution_metrics_execution_id_agent_executions FOREIGN KEY (execution_id, started_at)

@@ -43,6 +43,7 @@ CREATE TABLE public.agent_tools (
     tool_type   varchar(50) NOT NULL,
     config      jsonb NOT NULL DEFAULT '{}',
     created_at  timestamp NOT NULL DEFAULT timezone('utc', now()),
+    user_id     uuid NOT NULL,  -- its parent's (0020, sql/tenancy/child_user_id.sql)
     CONSTRAINT pk_agent_tools PRIMARY KEY (id),
     CONSTRAINT fk_agent_tools_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE
 );
@@ -63,6 +64,7 @@ CREATE TABLE public.agent_knowledgebases (
     agent_id          uuid NOT NULL,
     knowledgebase_id  uuid NOT NULL,
     created_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
+    user_id     uuid NOT NULL,  -- its parent's (0020, sql/tenancy/child_user_id.sql)
     CONSTRAINT pk_agent_knowledgebases PRIMARY KEY (agent_id, knowledgebase_id),
     CONSTRAINT fk_agent_knowledgebases_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE,
     CONSTRAINT fk_agent_knowledgebases_knowledgebase_id_knowledgebases FOREIGN KEY (knowledgebase_id) REFERENCES public.knowledgebases (id) ON DELETE CASCADE
@@ -92,6 +94,7 @@ CREATE TABLE public.agent_blocks (
     sub_blocks   jsonb NOT NULL DEFAULT '{}',
     created_at   timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at   timestamp NOT NULL DEFAULT timezone('utc', now()),
+    user_id     uuid NOT NULL,  -- its parent's (0020, sql/tenancy/child_user_id.sql)
     CONSTRAINT pk_agent_blocks PRIMARY KEY (id),
     CONSTRAINT fk_agent_blocks_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES public.workflows (id) ON DELETE CASCADE,
     CONSTRAINT fk_agent_blocks_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE SET NULL
@@ -104,6 +107,7 @@ CREATE TABLE public.workflow_edges (
     target_block_id  uuid NOT NULL,
     condition        varchar(255),
     created_at       timestamp NOT NULL DEFAULT timezone('utc', now()),
+    user_id     uuid NOT NULL,  -- its parent's (0020, sql/tenancy/child_user_id.sql)
     CONSTRAINT pk_workflow_edges PRIMARY KEY (id),
     CONSTRAINT fk_workflow_edges_workflow_id_workflows FOREIGN KEY (workflow_id) REFERENCES public.workflows (id) ON DELETE CASCADE,
     CONSTRAINT fk_workflow_edges_source_block_id_agent_blocks FOREIGN KEY (source_block_id) REFERENCES public.agent_blocks (id) ON DELETE CASCADE,
@@ -124,6 +128,7 @@ CREATE TABLE public.agent_memories (
     last_accessed_at  timestamp,
     created_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
     updated_at        timestamp NOT NULL DEFAULT timezone('utc', now()),
+    user_id     uuid NOT NULL,  -- its parent's (0020, sql/tenancy/child_user_id.sql)
     CONSTRAINT pk_agent_memories PRIMARY KEY (id),
     CONSTRAINT fk_agent_memories_agent_id_agents FOREIGN KEY (agent_id) REFERENCES public.agents (id) ON DELETE CASCADE,
     CONSTRAINT ck_agent_memories_type CHECK (type IN ('short_term', 'long_term', 'episodic')),
