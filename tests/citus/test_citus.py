@@ -18,8 +18,10 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.rows import tuple_row
-from sqlalchemy import Engine, text
+from queries.orm_children import expected, fixed_ids, snapshot, write_with_orm
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from stats.stats_expected import (
     RawExecution,
     expected_agents,
@@ -675,3 +677,42 @@ def test_pyglue_install_citus_on_a_converted_database_applies_the_routines_again
         f"database at revision {install.head_revision()}",
         "already distributed by user_id: the Citus routines applied again",
     ]
+
+
+def test_orm_writes_and_the_relation_helpers_return_what_a_single_node_returns(
+    citus: Engine, head_url: str
+) -> None:
+    """The app's code unchanged, only the URL: no user_id passed, the same objects read back."""
+    started_at = datetime.utcnow().replace(microsecond=0) - timedelta(hours=1)
+    ids = fixed_ids(7)
+    single_node = create_engine(head_url, poolclass=NullPool)
+    try:
+        write_with_orm(single_node, ids, started_at)
+        on_single_node = snapshot(single_node, ids)
+    finally:
+        single_node.dispose()
+    write_with_orm(citus, ids, started_at)
+    assert snapshot(citus, ids) == on_single_node == expected(ids)
+    with connect(citus) as conn:
+        for table in PLATFORM_CHILDREN:
+            assert rows(conn, f"SELECT DISTINCT user_id FROM {table}") == [(ids.user,)], table
+        # what the helpers joined on before 0020, the parent key alone, Citus refuses
+        with pytest.raises(psycopg.Error, match="complex joins"):
+            conn.execute(
+                "SELECT a.id, t.id FROM agents a JOIN generate_series(1, 2) p (n) ON true"
+                " LEFT JOIN agent_tools t ON p.n = 1 AND t.agent_id = a.id WHERE a.id = %s",
+                (ids.agent,),
+            )
+        # the single-node triggers are gone: the composite keys refuse another user here
+        other = add_user(conn, "other")
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(
+                "INSERT INTO agent_tools (user_id, agent_id, name, tool_type)"
+                " VALUES (%s, %s, 't', 'http')",
+                (other, ids.agent),
+            )
+        assert rows(
+            conn,
+            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'agentdb\\_take\\_user\\_id%%'"
+            " OR tgname = 'agentdb_pass_user_id'",
+        ) == [(0,)]
