@@ -366,7 +366,13 @@ def _range_page(
 
 # ix_agent_exec_user_started (user_id, started_at, id). The metrics are joined
 # here, not by joinedload, so that their join carries the horizon too (the
-# planner does not carry an inequality across the join's equality).
+# planner does not carry an inequality across the join's equality), and on
+# (user_id, execution_id, started_at), as AgentExecution.metrics is (the join
+# Citus runs). The agent is joined on (user_id, agent_id) as well, as an outer
+# join: an inner join on two equalities is estimated to keep about 1/users of
+# the runs, and the planner then gives up the index order for a sort of every
+# run of the user. The foreign key (a composite one on Citus) finds every
+# run's agent.
 _DASHBOARD_EXECUTIONS = (
     _range_page(AgentExecution, AgentExecution.user_id, _USER_ID)
     .outerjoin(
@@ -374,11 +380,12 @@ _DASHBOARD_EXECUTIONS = (
         and_(
             ExecutionMetrics.execution_id == AgentExecution.id,
             ExecutionMetrics.started_at == AgentExecution.started_at,
+            ExecutionMetrics.user_id == AgentExecution.user_id,
             ExecutionMetrics.started_at < _HORIZON,
         ),
     )
     .options(
-        joinedload(AgentExecution.agent, innerjoin=True),
+        joinedload(AgentExecution.agent),
         contains_eager(AgentExecution.metrics),
     )
 )
