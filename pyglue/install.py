@@ -422,9 +422,10 @@ def convert_to_citus(engine: Engine) -> str:
     """Distribute an agentdb database at head by user_id; returns what was done.
 
     Checks first (`check_citus`), then in one transaction: the single-node
-    triggers that fill the children's user_id (0020) dropped, keys made (user_id, ...), users and memory_policies reference
-    tables, every other table with user_id distributed co-located with
-    agents, foreign keys back composite, the Citus variants of the routines.
+    triggers that fill the children's user_id (0020) dropped, keys made
+    (user_id, ...), users and memory_policies reference tables, every other
+    table with user_id distributed co-located with agents, foreign keys back
+    composite, the Citus variants of the routines.
     On a database already converted it only applies the routines again (a
     revision run since may have replaced some by their single-node text).
     """
