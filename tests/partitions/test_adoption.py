@@ -14,19 +14,23 @@ from dbcheck import table_checksums
 from pyglue import install
 from pyglue.dburl import connect, create_engine_for
 from pyglue.partition_adoption import STAGING, adopt, is_partitioned
-from pyglue.sqlfiles import read_live
+from pyglue.sqlfiles import read_frozen
 
 EXECUTION_TABLES = ("workflow_executions", "agent_executions", "execution_metrics")
-# what revision 0016 runs after the swap, by name (live files equal its frozen copies)
-AFTER_SWAP = list(install.script_directory().get_revision("0016").module.AFTER_SWAP)
+# what revision 0016 runs: its frozen copies (the live execution_tables.sql
+# has the user_id 0020 added to execution_metrics)
+REVISION_0016 = install.script_directory().get_revision("0016").module
 
 
 def _adopt(url: str, **options: Any) -> None:
     with connect(url, autocommit=True) as conn:
         adopt(
             conn,
-            read_live("partitions/execution_tables.sql"),
-            [read_live(name) for name in AFTER_SWAP],
+            "".join(
+                read_frozen("0016", name, pin)
+                for name, pin in REVISION_0016.PARTITIONED_TABLES.items()
+            ),
+            [read_frozen("0016", name, pin) for name, pin in REVISION_0016.AFTER_SWAP.items()],
             **options,
         )
 
