@@ -44,8 +44,10 @@ Price:
 
 Online (pyglue.partition_adoption.fill_not_null, as 0016 filled
 execution_metrics.started_at): the six columns and the triggers are added
-in one short transaction (metadata only, lock_timeout 2s, retried), so
-every row written from then on has user_id; the existing rows are filled
+in one short transaction (metadata only, lock_timeout 2s, retried; the
+parents locked before the children, in the order the platform writes
+them, so that a writer between a run and its metrics cannot deadlock with
+it), so every row written from then on has user_id; the existing rows are filled
 in batches of 10,000 by id, each batch its own transaction (they fire no
 trigger: the update triggers skip a row whose old user_id is NULL); then
 CHECK (user_id IS NOT NULL) NOT VALID, VALIDATE (a scan that blocks no
@@ -93,6 +95,15 @@ CHILDREN = {
         "e.id = m.execution_id AND e.started_at = m.started_at", ID, "started_at",
     ),
 }  # fmt: skip
+# The parents first, then the children, as the platform writes them (a run,
+# then its metrics): a writer holding a parent and waiting for a child this
+# step holds would otherwise deadlock with it. SHARE ROW EXCLUSIVE (what
+# CREATE TRIGGER takes) lets the foreign key checks' row locks through.
+LOCK_IN_WRITE_ORDER = (
+    "LOCK TABLE public.agents, public.workflows, public.agent_executions"
+    " IN SHARE ROW EXCLUSIVE MODE;\n"
+    "LOCK TABLE " + ", ".join(f"public.{t}" for t in CHILDREN) + " IN ACCESS EXCLUSIVE MODE;\n"
+)
 BATCH = 10_000
 LOCK_TIMEOUT = "2s"
 RETRIES = 30
@@ -117,7 +128,8 @@ def upgrade() -> None:
         triggers = "".join(read_frozen(revision, n, p) for n, p in TRIGGERS.items())
         locked_step(
             conn,
-            "".join(f"ALTER TABLE public.{t} ADD COLUMN user_id uuid;\n" for t in missing)
+            LOCK_IN_WRITE_ORDER
+            + "".join(f"ALTER TABLE public.{t} ADD COLUMN user_id uuid;\n" for t in missing)
             + triggers,
             lock_timeout=LOCK_TIMEOUT, retries=RETRIES, what="user_id columns", log=log,
         )  # fmt: skip

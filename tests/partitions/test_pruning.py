@@ -69,6 +69,19 @@ def _fill(url: str) -> None:
             " SELECT id, started_at, 10 FROM e",
             (AGENT, USER, runs),
         )
+        # and nine times as many runs with metrics of the other user: the
+        # metrics of one user are a few of the table's (the join on (user_id,
+        # execution_id, started_at) could otherwise merge them all, sorted)
+        other_agent = uuid.UUID(int=200)
+        add_agent(conn, other, other_agent, name="theirs")
+        conn.execute(
+            "WITH e AS (INSERT INTO agent_executions (agent_id, user_id, status, started_at)"
+            " SELECT %s, %s, 'completed', timezone('UTC', now()) - i * interval '40 minutes'"
+            " FROM generate_series(1, %s) i RETURNING id, started_at)"
+            " INSERT INTO execution_metrics (execution_id, started_at, total_tokens)"
+            " SELECT id, started_at, 10 FROM e",
+            (other_agent, other, 9 * runs),
+        )
         conn.execute("ANALYZE")
 
 
