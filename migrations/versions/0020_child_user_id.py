@@ -36,6 +36,10 @@ Price:
   workflow's blocks or edges, an execution's metrics), an UPDATE of that
   agent (workflow, execution) waits for it to commit, as it would wait for
   a DELETE. Writers of children of one parent do not wait for each other.
+  Measured on agent_memories (100 agents, 2 shared cores, load 2.0): a
+  one-row INSERT 0.18-0.20 ms without the trigger, 0.20-0.22 ms with it
+  (median of 2,000); 100,000 rows in one INSERT ... SELECT 1.7-1.8 s
+  without, 2.9-3.2 s with (about 12 us a row, the parent lookup).
 - a change of a parent's user_id updates its children (through their
   foreign key indexes); Citus refuses that change anyway.
 - no index is added: a child is found by its parent key's index, and the
