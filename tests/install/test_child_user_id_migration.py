@@ -39,7 +39,8 @@ def _state(url: str) -> dict[str, tuple[int, int, bool]]:
             assert notnull is not None
             found[table] = (int(row[0]), int(row[1]), bool(notnull[0]))
         checks = conn.execute(
-            "SELECT count(*) FROM pg_constraint WHERE conname LIKE 'ck\\_%\\_user\\_id\\_not\\_null'"
+            "SELECT count(*) FROM pg_constraint"
+            " WHERE conname LIKE 'ck\\_%\\_user\\_id\\_not\\_null'"
         ).fetchone()
         assert checks == (0,)  # the NOT NULL checks are dropped once SET NOT NULL trusted them
     return found

@@ -28,6 +28,7 @@ from pyglue.models import (
     User,
     Workflow,
     WorkflowEdge,
+    WorkflowExecution,
 )
 
 
@@ -39,13 +40,14 @@ class Ids:
     workflow: uuid.UUID
     blocks: tuple[uuid.UUID, uuid.UUID, uuid.UUID]
     runs: tuple[uuid.UUID, uuid.UUID]
+    workflow_run: uuid.UUID
 
 
 def fixed_ids(seed: int) -> Ids:
     def u(n: int) -> uuid.UUID:
         return uuid.UUID(int=seed * 1000 + n)
 
-    return Ids(u(1), u(2), u(3), u(4), (u(5), u(6), u(7)), (u(8), u(9)))
+    return Ids(u(1), u(2), u(3), u(4), (u(5), u(6), u(7)), (u(8), u(9)), u(10))
 
 
 def write_with_orm(engine: Engine, ids: Ids, started_at: datetime) -> None:
@@ -80,6 +82,10 @@ def write_with_orm(engine: Engine, ids: Ids, started_at: datetime) -> None:
             started_at=started_at, duration_ms=10,
         )  # fmt: skip
         session.add(run)
+        session.add(
+            WorkflowExecution(id=ids.workflow_run, workflow_id=ids.workflow, user_id=ids.user,
+                              status="completed", started_at=started_at)
+        )  # fmt: skip
         session.add(ExecutionMetrics(execution=run, total_tokens=7, cost=Decimal("0.5")))
         session.commit()
     with Session(engine) as session:  # the parents are not in this session: one SELECT each
@@ -109,6 +115,7 @@ def snapshot(engine: Engine, ids: Ids) -> dict[str, Any]:
         workflow = queries.get_workflow_with_relations(session, ids.workflow)
         dashboard = queries.get_dashboard_executions_optimized(session, ids.user)
         history = queries.get_agent_execution_history(session, ids.user, ids.agent)
+        runs = queries.get_workflow_execution_history(session, ids.user, ids.workflow)
         assert agent is not None
         assert workflow is not None
         return {
@@ -130,6 +137,7 @@ def snapshot(engine: Engine, ids: Ids) -> dict[str, Any]:
                 for e in dashboard
             ),
             "history": sorted(e.id for e in history),
+            "workflow_history": [(r.id, r.status) for r in runs],
         }  # fmt: skip
 
 
@@ -153,4 +161,5 @@ def expected(ids: Ids) -> dict[str, Any]:
             (ids.runs[1], "failed", "writer", (9, user)),
         ]),
         "history": sorted(ids.runs),
+        "workflow_history": [(ids.workflow_run, "completed")],
     }  # fmt: skip
