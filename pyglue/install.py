@@ -437,7 +437,10 @@ def convert_to_citus(engine: Engine) -> str:
             )
         converted = is_citus(connection)
     if converted:
-        _run_citus_files(engine, [*_citus_routines(), "citus/functions.sql"])
+        # a revision since may have created the single-node triggers again
+        _run_citus_files(
+            engine, ["citus/add_user_id.sql", *_citus_routines(), "citus/functions.sql"]
+        )
         return "already distributed by user_id: the Citus routines applied again"
     _run_citus_files(engine, [*CITUS_STEPS, *_citus_routines(), *CITUS_AFTER_ROUTINES])
     return "distributed by user_id on Citus"

@@ -61,6 +61,10 @@ stopped when run again.
 
 Downgrade: triggers, functions and columns dropped (catalog only).
 
+On a database Citus distributes (converted before this revision, which
+added the columns NOT NULL): nothing to do; a downgrade is refused, since
+user_id is the children's distribution column there.
+
 Revision ID: 0020
 Revises: 0019
 """
@@ -71,6 +75,7 @@ import logging
 
 from alembic import op
 
+from pyglue.errors import ConfigurationError
 from pyglue.migration_ops import run_frozen
 from pyglue.partition_adoption import fill_not_null, locked_step
 from pyglue.sqlfiles import read_frozen
@@ -113,8 +118,27 @@ LOCK_TIMEOUT = "2s"
 RETRIES = 30
 
 
+# A database converted by `pyglue install --citus` before this revision
+# already has the six columns NOT NULL (the conversion added them), and its
+# composite keys keep them equal to the parents'; the triggers cannot run
+# there (see sql/citus/add_user_id.sql).
+def _distributed() -> bool:
+    bind = op.get_bind()
+    if bind.exec_driver_sql("SELECT to_regclass('pg_catalog.pg_dist_partition')").scalar() is None:
+        return False
+    return bool(
+        bind.exec_driver_sql(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition"
+            " WHERE logicalrelid OPERATOR(pg_catalog.=) 'public.agents'::pg_catalog.regclass)"
+        ).scalar()
+    )
+
+
 def upgrade() -> None:
     log = logging.getLogger(__name__).info
+    if _distributed():
+        log("distributed by Citus: the children have user_id NOT NULL already")
+        return
     with op.get_context().autocommit_block():
         conn = op.get_bind().connection.driver_connection
         assert conn is not None
@@ -152,4 +176,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if _distributed():
+        raise ConfigurationError(
+            "cannot downgrade below 0020 on Citus: user_id of the child tables is their "
+            "distribution column"
+        )
     run_frozen(revision, {"downgrade.sql": "5a1caa74475b"})

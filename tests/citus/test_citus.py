@@ -33,6 +33,7 @@ from stats.stats_expected import (
 
 from pyglue import install, maintenance, memory, retention, stats, status
 from pyglue.dburl import libpq_dsn
+from pyglue.errors import ConfigurationError
 from pyglue.queries import agent_document_stmt, workflow_document_stmt
 
 PLATFORM_CHILDREN = (
@@ -716,3 +717,17 @@ def test_orm_writes_and_the_relation_helpers_return_what_a_single_node_returns(
             "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'agentdb\\_take\\_user\\_id%%'"
             " OR tgname = 'agentdb_pass_user_id'",
         ) == [(0,)]
+
+
+def test_revision_0020_on_a_distributed_database(citus: Engine) -> None:
+    """Converted before 0020 (the conversion added user_id): the upgrade has nothing to do."""
+    install.stamp(citus, "0019")
+    install.upgrade(citus, "head")
+    with connect(citus) as conn:
+        assert rows(
+            conn,
+            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'agentdb\\_take\\_user\\_id%%'"
+            " OR tgname = 'agentdb_pass_user_id'",
+        ) == [(0,)]
+    with pytest.raises(ConfigurationError, match="cannot downgrade below 0020 on Citus"):
+        install.downgrade(citus, "0019")
