@@ -10,12 +10,12 @@ import psycopg
 import pytest
 from factories import add_agent, add_user, add_workflow
 from queries.orm_children import expected, fixed_ids, snapshot, write_with_orm
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pyglue.dburl import create_engine_for, libpq_dsn, resolve_url
-from pyglue.models import Agent, AgentMemory, AgentTool
+from pyglue.models import Agent, AgentMemory, AgentTool, agent_knowledgebases
 from pyglue.monitoring import count_queries
 
 CHILDREN = (
@@ -155,3 +155,24 @@ def test_children_follow_a_change_of_their_parents_user(engine: Engine) -> None:
         assert conn.execute(
             "SELECT DISTINCT user_id FROM agent_tools WHERE agent_id = %s", (other_agent,)
         ).fetchall() == [(ids.user,)]
+
+
+def test_a_core_insert_of_a_knowledgebase_link_takes_the_agents_user(engine: Engine) -> None:
+    """agent_knowledgebases is a Table: its user_id default reads the agent's."""
+    with psycopg.connect(libpq_dsn(resolve_url(str(engine.url)))) as conn:
+        user = add_user(conn)
+        agent = add_agent(conn, user)
+        kb = conn.execute(
+            "INSERT INTO knowledgebases (user_id, name) VALUES (%s, 'kb') RETURNING id", (user,)
+        ).fetchone()
+        assert kb is not None
+    with engine.begin() as conn:
+        conn.execute(insert(agent_knowledgebases).values(agent_id=agent, knowledgebase_id=kb[0]))
+        assert (
+            conn.execute(
+                select(agent_knowledgebases.c.user_id).where(
+                    agent_knowledgebases.c.agent_id == agent
+                )
+            ).scalar_one()
+            == user
+        )
