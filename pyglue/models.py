@@ -627,28 +627,27 @@ class UserExecutionStats(_ExecutionStatsColumns, Base):
     updated_at: Mapped[datetime] = _updated_at()
 
 
-def _fill_from_agent(_mapper: Any, connection: Connection, target: Any) -> None:
-    if target.user_id is None:
-        agent = _loaded_parent(target, "agent", Agent, target.agent_id)
-        target.user_id = (
-            agent.user_id if agent is not None else _user_of(connection, Agent, target.agent_id)
-        )
+def _fill_user_id_from(relation: str, parent: type[Agent | Workflow], key: str) -> Any:
+    """A before_insert event: user_id, when not given, is the parent's (by `relation`/`key`)."""
+
+    def fill(_mapper: Any, connection: Connection, target: Any) -> None:
+        if target.user_id is None:
+            found = _loaded_parent(target, relation, parent, getattr(target, key))
+            target.user_id = (
+                found.user_id
+                if found is not None
+                else _user_of(connection, parent, getattr(target, key))
+            )
+
+    return fill
 
 
-def _fill_from_workflow(_mapper: Any, connection: Connection, target: Any) -> None:
-    if target.user_id is None:
-        workflow = _loaded_parent(target, "workflow", Workflow, target.workflow_id)
-        target.user_id = (
-            workflow.user_id
-            if workflow is not None
-            else _user_of(connection, Workflow, target.workflow_id)
-        )
-
-
-event.listen(AgentTool, "before_insert", _fill_from_agent)
-event.listen(AgentMemory, "before_insert", _fill_from_agent)
-event.listen(AgentBlock, "before_insert", _fill_from_workflow)
-event.listen(WorkflowEdge, "before_insert", _fill_from_workflow)
+_FROM_AGENT = _fill_user_id_from("agent", Agent, "agent_id")
+_FROM_WORKFLOW = _fill_user_id_from("workflow", Workflow, "workflow_id")
+event.listen(AgentTool, "before_insert", _FROM_AGENT)
+event.listen(AgentMemory, "before_insert", _FROM_AGENT)
+event.listen(AgentBlock, "before_insert", _FROM_WORKFLOW)
+event.listen(WorkflowEdge, "before_insert", _FROM_WORKFLOW)
 
 
 def _agent_user_of_link(context: DefaultExecutionContext) -> uuid.UUID:
