@@ -488,14 +488,18 @@ class AgentMemory(Base):
     __table_args__ = (
         CheckConstraint(_in_list("type", MEMORY_TYPES), name="type"),
         CheckConstraint(_in_list("importance", IMPORTANCE_LEVELS), name="importance"),
-        # memory lifecycle (0006): one partial index per default memory policy
-        Index("ix_agent_memories_short_term_created", "created_at",
+        # memory lifecycle (0006, on (age, id) since 0021): one partial index per
+        # default memory policy, and consolidation's
+        Index("ix_agent_memories_short_term_created_id", "created_at", "id",
               postgresql_where=text("type = 'short_term'")),
-        Index("ix_agent_memories_long_term_low_accessed",
-              text("(coalesce(last_accessed_at, created_at))"),
+        Index("ix_agent_memories_long_term_low_accessed_id",
+              text("(coalesce(last_accessed_at, created_at))"), "id",
+              postgresql_include=["last_accessed_at", "created_at"],
               postgresql_where=text("type = 'long_term' AND importance = 'low'")),
-        Index("ix_agent_memories_episodic_low_created", "created_at",
+        Index("ix_agent_memories_episodic_low_created_id", "created_at", "id",
               postgresql_where=text("type = 'episodic' AND importance = 'low'")),
+        Index("ix_agent_memories_short_term_recalled", "created_at",
+              postgresql_where=text("type = 'short_term' AND access_count >= 3")),
     )  # fmt: skip
 
     id: Mapped[uuid.UUID] = _pk()

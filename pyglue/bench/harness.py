@@ -50,6 +50,15 @@ class Server:
         self.created.append(name)
         return self.url(name)
 
+    def make_durable(self) -> None:
+        """fsync back on, if throwaway: such a cluster starts with fsync off (cheap commits)."""
+        if not self.throwaway:
+            return
+        with self.connect() as conn:
+            for name in ("fsync", "synchronous_commit", "full_page_writes"):
+                conn.execute(f"ALTER SYSTEM SET {name} = on")
+            conn.execute("SELECT pg_reload_conf()")
+
     def drop_databases(self) -> None:
         with self.connect() as conn:
             while self.created:

@@ -5,10 +5,17 @@ a single-row insert, a recall (touch) of a memory the cleanup is about to
 delete, and one of a memory it keeps. The statements that overlapped the
 cleanup give the p95s; WAL written (what a replica must replay) and dead rows
 left (what VACUUM must clean) come from the server.
+
+Each cleanup starts right after a CHECKPOINT. The memories a cleanup deletes
+were written days ago, so in production a checkpoint has passed since and the
+first change to each of their pages writes a full-page image to the WAL.
+Without it here, whether a cleanup paid for those images depended on when the
+server's last checkpoint happened to run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -81,9 +88,19 @@ def _query(url: URL, name: str, args: Any = (INSERT_MARKER,)) -> list[tuple[Any,
         return conn.execute(sql(name), args).fetchall()
 
 
+def _checkpoint(url: URL) -> None:
+    """CHECKPOINT, where the role may (superuser or pg_checkpoint); else nothing."""
+    with (
+        psycopg.connect(libpq_dsn(url), autocommit=True) as conn,
+        contextlib.suppress(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("CHECKPOINT")
+
+
 def measure(state: str, url: URL, agent_id: uuid.UUID, cleanup: Callable[[], object],
             touch: str | None = None) -> tuple[CleanupResult, dict[str, list[float]]]:  # fmt: skip
     """Run `cleanup` while the app works; the result and the latencies of each op."""
+    _checkpoint(url)
     ids = {op: [r[0] for r in _query(url, f"cleanup_{op}", ())] for op in OPS[1:]}
     ((before, wal, _),) = _query(url, "cleanup_server")
     stop, ready = threading.Event(), threading.Event()
@@ -189,12 +206,13 @@ def run(
     }
     if naive:
         kinds["naive"] = (lambda: naive_cleanup(db), sql("cleanup_touch_baseline"))
-    results = []
-    for kind, (cleanup, touch) in kinds.items():
-        runs = []
-        for _ in range(repeat):
+    measured: dict[str, list[tuple[CleanupResult, dict[str, list[float]]]]] = {k: [] for k in kinds}
+    for _ in range(repeat):  # the kinds take turns, so that a drift of the machine hits both
+        for kind, (cleanup, touch) in kinds.items():
             load_backlog(db, agent_id, expired, 0)
-            runs.append(measure(kind, db, agent_id, cleanup, touch))
+            measured[kind].append(measure(kind, db, agent_id, cleanup, touch))
+    results = []
+    for kind, runs in measured.items():
         deleted, seconds = sum(r.rows_deleted for r, _ in runs), sum(r.seconds for r, _ in runs)
         pooled = {op: [ms for _, during in runs for ms in during[op]] for op in OPS}
         results.append(CleanupResult(

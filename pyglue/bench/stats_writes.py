@@ -119,14 +119,6 @@ def settings(srv: harness.Server) -> str:
     return "server: " + ", ".join(f"{name}={value}" for name, value in rows)
 
 
-def make_durable(srv: harness.Server) -> None:
-    """Durability back on: a throwaway cluster starts with fsync off (cheap commits)."""
-    with srv.connect() as conn:
-        for name in ("fsync", "synchronous_commit", "full_page_writes"):
-            conn.execute(f"ALTER SYSTEM SET {name} = on")
-        conn.execute("SELECT pg_reload_conf()")
-
-
 def _pgbench_command(script: Path, dsn: str, writers: int, seconds: float) -> list[str]:
     from pyglue.testing import find_bindir
 

@@ -10,7 +10,13 @@
 --      so it is closed as 'failed'. Then this run's row is opened.
 --   4. consolidate_memories() for every agent, then cleanup_expired_memories()
 --      one batch per policy at a time, with a COMMIT after each batch, until
---      every policy's batch comes back short of p_batch_size. Each batch also
+--      every policy's batch comes back short of p_batch_size; each call
+--      resumes every policy after the last row its previous batch deleted
+--      (its resume_after, kept across the COMMITs). A batch's COMMIT is
+--      asynchronous (synchronous_commit off): it does not wait for the WAL
+--      flush, which the run's last COMMIT, synchronous, does for every batch
+--      before it. A crash can undo the last batches (under a second of them);
+--      their rows stay expired and the next run deletes them. Each batch also
 --      writes the running totals into the run row, in the same transaction,
 --      so an interrupted run's row says exactly what it deleted.
 --   5. p_dry_run: records what consolidation and cleanup would each do on
@@ -59,6 +65,8 @@ DECLARE
     v_step_counts jsonb;
     v_step_deleted jsonb;
     v_step_done boolean;
+    v_resume jsonb := '{}'::jsonb;
+    v_step_resume jsonb;
     v_errors jsonb := '{}'::jsonb;
     v_step_errors jsonb;
     v_policy_failed boolean := false;
@@ -165,12 +173,16 @@ BEGIN
 
     -- the cleanup: one batch per policy per transaction
     WHILE NOT v_failed AND NOT v_done LOOP
+        -- a batch's COMMIT does not wait for its WAL to reach disk; the run's
+        -- last COMMIT does, and flushes every batch's with its own
+        PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
         BEGIN
             v_step_done := true;
             v_step_deleted := v_deleted;
             v_step_errors := v_errors;
-            FOR v_row IN SELECT c.policy_name, c.rows_deleted, c.complete, c.error
-                           FROM agentdb.cleanup_expired_memories(p_batch_size, 1) AS c
+            v_step_resume := v_resume;
+            FOR v_row IN SELECT c.policy_name, c.rows_deleted, c.complete, c.error, c.resume_after
+                           FROM agentdb.cleanup_expired_memories(p_batch_size, 1, v_resume) AS c
             LOOP
                 IF v_row.error IS NOT NULL THEN
                     -- rolled back alone; the other policies go on (it is not retried)
@@ -181,6 +193,10 @@ BEGIN
                 v_step_deleted := v_step_deleted || pg_catalog.jsonb_build_object(v_row.policy_name,
                     coalesce((v_step_deleted ->> v_row.policy_name)::bigint, 0) + v_row.rows_deleted);
                 v_step_done := v_step_done AND v_row.complete;
+                IF v_row.resume_after IS NOT NULL THEN
+                    v_step_resume := v_step_resume
+                        || pg_catalog.jsonb_build_object(v_row.policy_name, v_row.resume_after);
+                END IF;
             END LOOP;
             v_step_counts := v_counts
                 || pg_catalog.jsonb_build_object('deleted', v_step_deleted, 'batches', v_batches + 1);
@@ -200,6 +216,7 @@ BEGIN
             v_counts := v_step_counts;
             v_deleted := v_step_deleted;
             v_errors := v_step_errors;
+            v_resume := v_step_resume;
             v_batches := v_batches + 1;
             v_done := v_step_done;
         END IF;

@@ -31,14 +31,21 @@ CREATE INDEX ix_workflows_graph_gin ON public.workflows USING gin (graph_definit
 CREATE INDEX ix_agents_llm_provider ON public.agents ((configuration ->> 'llm_provider'));
 CREATE INDEX ix_agents_llm_model ON public.agents ((configuration ->> 'llm_model'));
 
--- The memory lifecycle (0006): one partial index per default policy of
--- agentdb.memory_policies, so each cleanup batch is a range scan from the
--- oldest row. The predicates are the text agentdb.build_expiry_predicate()
--- writes.
-CREATE INDEX ix_agent_memories_short_term_created ON public.agent_memories (created_at)
+-- The memory lifecycle (0006, keyed by (age, id) since 0021): one partial
+-- index per default policy of agentdb.memory_policies, so each cleanup batch
+-- is found in an index-only scan from where the previous one stopped and
+-- deleted as one range of it. The predicates and the age are the text
+-- agentdb.build_expiry_predicate() writes; the long-term index includes the
+-- two columns of its age, without which no scan of it is index-only.
+CREATE INDEX ix_agent_memories_short_term_created_id ON public.agent_memories (created_at, id)
     WHERE type = 'short_term';
-CREATE INDEX ix_agent_memories_long_term_low_accessed
-    ON public.agent_memories ((coalesce(last_accessed_at, created_at)))
+CREATE INDEX ix_agent_memories_long_term_low_accessed_id
+    ON public.agent_memories ((coalesce(last_accessed_at, created_at)), id)
+    INCLUDE (last_accessed_at, created_at)
     WHERE type = 'long_term' AND importance = 'low';
-CREATE INDEX ix_agent_memories_episodic_low_created ON public.agent_memories (created_at)
+CREATE INDEX ix_agent_memories_episodic_low_created_id ON public.agent_memories (created_at, id)
     WHERE type = 'episodic' AND importance = 'low';
+-- Consolidation (0021): the few short-term memories recalled often enough to
+-- promote, without reading every short-term memory's row.
+CREATE INDEX ix_agent_memories_short_term_recalled ON public.agent_memories (created_at)
+    WHERE type = 'short_term' AND access_count >= 3;

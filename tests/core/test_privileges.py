@@ -31,7 +31,7 @@ EXECUTE: dict[str, set[str]] = {
     "agentdb.begin_run(text)": ADMIN,
     "agentdb.build_expiry_predicate(text,text,text,text)": ADMIN,
     "agentdb.check_execution_stats(date)": ADMIN,
-    "agentdb.cleanup_expired_memories(integer,integer)": ADMIN,
+    "agentdb.cleanup_expired_memories(integer,integer,jsonb)": ADMIN,
     "agentdb.close_abandoned_runs(text)": ADMIN,
     "agentdb.consolidate_memories(uuid)": ADMIN,
     "agentdb.create_partitions_ahead(regclass,integer,boolean,interval)": ADMIN,

@@ -80,6 +80,10 @@ RETURN_TYPE_CHANGE = {
     # revision runs next create both again, in the same transaction.
     "ban-drop-function": "cleanup_expired_memories and preview_memory_cleanup gain a column",
 }
+SIGNATURE_CHANGE = {
+    # The same for a new parameter (0021: cleanup_expired_memories' p_resume).
+    "ban-drop-function": "cleanup_expired_memories gains a parameter and a column",
+}
 POLICY_TABLES = {
     # premake is a number of months ahead, 1 to 24 (a CHECK says so).
     "prefer-bigint-over-int": "retention_policies.premake counts months, 1 to 24",
@@ -113,6 +117,7 @@ FILE_EXCEPTIONS = {
         **DOWNGRADES,
         "ban-drop-column": "the user_id columns 0020 added, a copy of the parents'",
     },
+    "0021/memory_signature.sql": SIGNATURE_CHANGE,
 }
 
 

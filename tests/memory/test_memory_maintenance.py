@@ -411,9 +411,9 @@ def test_cleanup_statements_use_the_partial_indexes(engine: Engine, agent: uuid.
     assert len(deletes) == 3 * 4  # 300 rows per policy in batches of 100, plus the empty batch
     assert len(counts) == 3
     for index in (
-        "ix_agent_memories_episodic_low_created",
-        "ix_agent_memories_long_term_low_accessed",
-        "ix_agent_memories_short_term_created",
+        "ix_agent_memories_episodic_low_created_id",
+        "ix_agent_memories_long_term_low_accessed_id",
+        "ix_agent_memories_short_term_created_id",
     ):
         # an ordered Index Scan, or for few rows a Bitmap Index Scan and a Sort: a range
         # scan of the partial index either way

@@ -12,8 +12,9 @@ SELECT (SELECT count(*) FROM pg_proc WHERE pronamespace = 'agentdb'::regnamespac
                           'preview_memory_consolidation', 'preview_memory_cleanup',
                           'cleanup_expired_memories', 'run_memory_maintenance',
                           'validate_memory_policy')) AS routines,
-       (SELECT count(*) FROM pg_class WHERE relname IN ('ix_agent_memories_short_term_created',
-          'ix_agent_memories_long_term_low_accessed', 'ix_agent_memories_episodic_low_created'))
+       (SELECT count(*) FROM pg_class WHERE relname IN (
+          'ix_agent_memories_short_term_created_id', 'ix_agent_memories_long_term_low_accessed_id',
+          'ix_agent_memories_episodic_low_created_id', 'ix_agent_memories_short_term_recalled'))
           AS indexes,
        to_regclass('agentdb.memory_policies') IS NOT NULL AS policies,
        (SELECT count(*) FROM agentdb.scheduled_jobs
@@ -25,7 +26,7 @@ SELECT (SELECT count(*) FROM pg_proc WHERE pronamespace = 'agentdb'::regnamespac
 def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     with engine.connect() as conn:
         # agentdb_admin writes the run log only through routines (0011)
-        assert tuple(conn.execute(text(OBJECTS)).one()) == (8, 3, True, 2, False)
+        assert tuple(conn.execute(text(OBJECTS)).one()) == (8, 4, True, 2, False)
     below = install.script_directory().get_revision("0006").down_revision
     assert isinstance(below, str)
     install.downgrade(engine, below)
@@ -35,4 +36,4 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     install.upgrade(engine)
     with engine.connect() as conn:
         # agentdb_admin writes the run log only through routines (0011)
-        assert tuple(conn.execute(text(OBJECTS)).one()) == (8, 3, True, 2, False)
+        assert tuple(conn.execute(text(OBJECTS)).one()) == (8, 4, True, 2, False)

@@ -8,15 +8,17 @@
 -- (age, id) range, every statement filtered by user_id: a router query run
 -- whole on the node holding that user. p_max_batches counts the batches of
 -- a policy across its users; complete is true when every user's expired
--- rows of the policy are gone.
+-- rows of the policy are gone. p_resume is checked as on a single node but
+-- not used, and resume_after is NULL: a call starts from each user's oldest
+-- expired row, as the users are listed anew.
 --
 -- agentdb.cleanup_expired_memories: delete the memories the enabled policies
 -- expire (policy_name order), in batches of p_batch_size rows, at most
 -- p_max_batches batches per policy (NULL: until done). Returns per policy the
--- rows deleted, the batches run and whether it finished (its last batch came
--- short). A function runs in its caller's transaction: for a large backlog
--- use CALL agentdb.run_memory_maintenance(), which calls this with
--- p_max_batches => 1 and COMMITs between calls so locks stay short.
+-- rows deleted, the batches run, whether it finished (its last batch came
+-- short) and resume_after. A function runs in its caller's transaction: for
+-- a large backlog use CALL agentdb.run_memory_maintenance(), which calls this
+-- with p_max_batches => 1 and COMMITs between calls so locks stay short.
 --
 -- A batch is a range of the policy's partial index, keyed by (age, id), never
 -- by ctid (the same statements run on a table Citus distributes by user):
@@ -42,9 +44,11 @@
 -- the platform's table; this function can delete only what policies expire.
 CREATE OR REPLACE FUNCTION agentdb.cleanup_expired_memories(
     p_batch_size integer DEFAULT 5000,
-    p_max_batches integer DEFAULT NULL
+    p_max_batches integer DEFAULT NULL,
+    p_resume jsonb DEFAULT NULL
 )
-RETURNS TABLE (policy_name text, rows_deleted bigint, batches integer, complete boolean, error text)
+RETURNS TABLE (policy_name text, rows_deleted bigint, batches integer, complete boolean, error text,
+               resume_after jsonb)
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
@@ -75,6 +79,10 @@ BEGIN
         RAISE EXCEPTION 'p_max_batches must be a positive integer or NULL (no limit), not %', p_max_batches
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF p_resume IS NOT NULL AND jsonb_typeof(p_resume) <> 'object' THEN
+        RAISE EXCEPTION 'p_resume must be a JSON object {policy_name: resume_after} or NULL, not %', p_resume
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     FOR v_policy IN
         SELECT p.policy_name, p.memory_type, p.importance, p.age_basis, p.max_age
           FROM agentdb.memory_policies AS p
@@ -86,6 +94,7 @@ BEGIN
         batches := 0;
         complete := false;
         error := NULL;
+        resume_after := NULL;
         BEGIN
             SELECT e.predicate, e.age_expression INTO v_expiry
               FROM agentdb.build_expiry_predicate(v_policy.memory_type, v_policy.importance,
@@ -150,7 +159,7 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION agentdb.cleanup_expired_memories(integer, integer) IS
+COMMENT ON FUNCTION agentdb.cleanup_expired_memories(integer, integer, jsonb) IS
     'Citus: one user at a time. Delete the memories the enabled policies expire, in batches of p_batch_size (at most p_max_batches per policy); returns rows deleted, batches and completion per policy, and the error of a policy that failed (the others still run)';
-REVOKE EXECUTE ON FUNCTION agentdb.cleanup_expired_memories(integer, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION agentdb.cleanup_expired_memories(integer, integer) TO agentdb_admin;
+REVOKE EXECUTE ON FUNCTION agentdb.cleanup_expired_memories(integer, integer, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION agentdb.cleanup_expired_memories(integer, integer, jsonb) TO agentdb_admin;

@@ -16,13 +16,13 @@ SELECT results_eq(
     $$SELECT predicate FROM agentdb.build_expiry_predicate('episodic', 'low', 'created', '$1[3]')$$,
     $$VALUES ('type = ''episodic'' AND importance = ''low'' AND created_at < $1[3]'::text)$$,
     'an array element as the cut-off');
--- the index definitions of migration 0006 use the same expressions
-SELECT ok(pg_get_indexdef('public.ix_agent_memories_long_term_low_accessed'::regclass)
-              LIKE '%(COALESCE(last_accessed_at, created_at))%',
+-- the index definitions of migrations 0006 and 0021 use the same expressions
+SELECT ok(pg_get_indexdef('public.ix_agent_memories_long_term_low_accessed_id'::regclass)
+              LIKE '%(COALESCE(last_accessed_at, created_at), id)%',
           'the long_term_low index is on the same age expression');
 SELECT is(pg_get_expr(indpred, indrelid), $$((type)::text = 'short_term'::text)$$,
           'the short_term index predicate is the policy''s type test')
-  FROM pg_index WHERE indexrelid = 'public.ix_agent_memories_short_term_created'::regclass;
+  FROM pg_index WHERE indexrelid = 'public.ix_agent_memories_short_term_created_id'::regclass;
 
 SELECT throws_ok($$SELECT agentdb.build_expiry_predicate('working', NULL, 'created', '$1')$$,
     '22023', 'p_memory_type must be short_term, long_term or episodic, not ''working''', 'bad type');

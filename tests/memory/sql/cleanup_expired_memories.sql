@@ -1,10 +1,10 @@
 -- agentdb.cleanup_expired_memories: which rows each default policy deletes
 -- and keeps at the boundaries (exactly at the cut-off, one microsecond past
 -- it, importance medium and high, every type), per-policy counts, batching,
--- p_max_batches, and bad input.
+-- p_max_batches, resuming after a position (p_resume), and bad input.
 BEGIN;
 \ir memory_fixture.psql
-SELECT plan(23);
+SELECT plan(30);
 
 CREATE TEMP TABLE cases (label text PRIMARY KEY, id uuid NOT NULL, expect_deleted boolean NOT NULL);
 INSERT INTO cases VALUES
@@ -92,6 +92,43 @@ SELECT results_eq(
     $$VALUES (0::bigint, 1, true)$$,
     'nothing left'
 );
+-- resuming: 12 expired short_term rows of one age (ties broken by id), batches of 5
+INSERT INTO public.agent_memories (agent_id, type, importance, content, created_at)
+SELECT '00000000-0000-0000-0000-0000000000a1', 'short_term', 'medium', 'resume',
+       date_trunc('second', timezone('utc', now())) - interval '3 days'
+  FROM generate_series(1, 12);
+CREATE TEMP TABLE resume_rows AS SELECT id, created_at FROM public.agent_memories WHERE content = 'resume';
+CREATE TEMP TABLE first_call AS
+SELECT * FROM agentdb.cleanup_expired_memories(5, 1) WHERE policy_name = 'short_term';
+SELECT results_eq('SELECT rows_deleted, batches, complete FROM first_call', $$VALUES (5::bigint, 1, false)$$,
+                  'one batch of 5 of the 12');
+SELECT is((SELECT resume_after FROM first_call),
+          (SELECT jsonb_build_object('age', created_at, 'id', id) FROM resume_rows ORDER BY id OFFSET 4 LIMIT 1),
+          'resume_after is the (age, id) of the last row the batch deleted');
+-- a row of the same age but a lower id appears below the position
+INSERT INTO public.agent_memories (id, agent_id, type, importance, content, created_at)
+SELECT '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-0000000000a1', 'short_term',
+       'medium', 'resume', min(created_at)
+  FROM resume_rows;
+SELECT results_eq(
+    $$SELECT rows_deleted, batches, complete, resume_after FROM agentdb.cleanup_expired_memories(
+          5, NULL, jsonb_build_object('short_term', (SELECT resume_after FROM first_call)))
+       WHERE policy_name = 'short_term'$$,
+    $$SELECT 7::bigint, 2, true, jsonb_build_object('age', timezone('utc', now()) - max_age,
+                                                   'id', '00000000-0000-0000-0000-000000000000'::uuid)
+        FROM agentdb.memory_policies WHERE policy_name = 'short_term'$$,
+    'resumed: the other 7 in a full batch and a short one; done, the position moves to the cut-off'
+);
+SELECT is((SELECT array_agg(id::text) FROM public.agent_memories WHERE content = 'resume'),
+          ARRAY['00000000-0000-0000-0000-000000000001'],
+          'the row below the position waits for a call that starts from the oldest row');
+SELECT results_eq(
+    $$SELECT rows_deleted, complete FROM agentdb.cleanup_expired_memories(5)
+       WHERE policy_name = 'short_term'$$,
+    $$VALUES (1::bigint, true)$$,
+    'without p_resume the cleanup starts from the oldest row'
+);
+
 INSERT INTO public.agent_memories (agent_id, type, importance, content, created_at)
 SELECT '00000000-0000-0000-0000-0000000000a1', 'episodic', 'low', 'exact',
        timezone('utc', now()) - interval '40 days'
@@ -124,8 +161,15 @@ SELECT throws_ok('SELECT * FROM agentdb.cleanup_expired_memories(NULL)', '22023'
 SELECT throws_ok('SELECT * FROM agentdb.cleanup_expired_memories(10, 0)', '22023',
                  'p_max_batches must be a positive integer or NULL (no limit), not 0',
                  'p_max_batches 0 is refused');
+SELECT throws_ok($$SELECT * FROM agentdb.cleanup_expired_memories(10, NULL, '[]')$$, '22023',
+                 'p_resume must be a JSON object {policy_name: resume_after} or NULL, not []',
+                 'a p_resume that is not an object is refused');
+SELECT throws_ok($$SELECT * FROM agentdb.cleanup_expired_memories(10, NULL, '{"episodic_low": {"age": "soon"}}')$$,
+                 '22023',
+                 'p_resume -> ''episodic_low'' must be {"age": timestamp, "id": uuid} as resume_after returned it, not {"age": "soon"}',
+                 'a position that is not one resume_after returned is refused, naming its policy');
 SELECT is(
-    (SELECT prosecdef FROM pg_proc WHERE oid = 'agentdb.cleanup_expired_memories(integer, integer)'::regprocedure),
+    (SELECT prosecdef FROM pg_proc WHERE oid = 'agentdb.cleanup_expired_memories(integer, integer, jsonb)'::regprocedure),
     true, 'SECURITY DEFINER');
 
 SELECT * FROM finish();
