@@ -68,7 +68,7 @@ def upgrade() -> None:
         revision,
         {
             "memory_signature.sql": "f013675f48d6",
-            "memory/cleanup_expired_memories.sql": "16aa3c5540ef",
+            "memory/cleanup_expired_memories.sql": "6312d07b6096",
             "memory/run_memory_maintenance.sql": "8c44ba7135a3",
         },
     )

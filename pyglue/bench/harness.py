@@ -51,7 +51,7 @@ class Server:
         return self.url(name)
 
     def make_durable(self) -> None:
-        """fsync back on, if throwaway: such a cluster starts with fsync off (cheap commits)."""
+        """fsync and full-page writes back on if throwaway: such a cluster starts without."""
         if not self.throwaway:
             return
         with self.connect() as conn:

@@ -18,13 +18,13 @@
 -- deletes the batch in one bitmap scan of that index, visiting the heap in
 -- physical order (the DELETE runs with enable_indexscan off: on an age many
 -- rows share, the planner underestimated a batch and walked the heap in
--- index order, a third slower). <after> is the previous batch's last row (after a short
--- batch, the cut-off: every row expired then is gone), so a batch never
--- walks the index entries of the rows the batches before it deleted (dead
--- until VACUUM): without it, each batch of a run re-read all of them. Each
--- row comparison comes with the same bound on <age> alone, which the
--- planner can estimate (a row comparison it cannot, and it chose a
--- sequential scan). A row that appears below <after> during a run (a
+-- index order, a third slower). <after> is the previous batch's last row
+-- (after a short batch, the cut-off: every row expired then is gone), so a
+-- batch never walks the index entries of the rows the batches before it
+-- deleted (dead until VACUUM): without it, each batch of a run re-read all
+-- of them. Each row comparison comes with the same bound on <age> alone,
+-- which the planner can estimate (a row comparison it cannot, and it chose
+-- a sequential scan). A row that appears below <after> during a run (a
 -- memory inserted with an old created_at) waits for the next run.
 --
 -- No row is locked first: 0011's batches (FOR UPDATE SKIP LOCKED, then a
@@ -113,7 +113,8 @@ BEGIN
                                                   v_policy.age_basis, '$1') AS e;
             v_cutoff := timezone('utc', now()) - v_policy.max_age;
             WHILE p_max_batches IS NULL OR batches < p_max_batches LOOP
-                -- parameters: $1 cut-off, $2 and $3 the batch's last row, $4 and $5 <after>
+                -- $1 the cut-off, $2 the OFFSET (bound query) or with $3 the batch's last
+                -- row (DELETE), $4 and $5 <after>
                 v_after := CASE WHEN v_after_id IS NOT NULL THEN
                     format(' AND %1$s >= $4 AND (%1$s, id) > ($4, $5)', v_expiry.age_expression) END;
                 v_last := format('SELECT %2$s, id FROM public.agent_memories WHERE %1$s%3$s'
